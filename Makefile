@@ -1,0 +1,40 @@
+# Atelier — the two entry points of the README's Quick start, and their parts.
+#   make demo   install what is missing, build (Release), fetch the default model, run
+#               `atelier cutout` on two sample photos into ./demo-out/
+#   make test   the same set-up, then the whole test suite through ctest
+
+BUILD_DIR ?= build
+BUILD_TYPE ?= Release
+JOBS ?= $(shell nproc)
+ATELIER := $(BUILD_DIR)/bin/atelier
+SAMPLES := /usr/lib/python3/dist-packages/skimage/data
+
+.PHONY: all deps build model demo test bench parity clean
+
+all: build
+
+deps:
+	./scripts/install-deps
+
+build: deps
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+model: build
+	$(ATELIER) models fetch isnet
+
+demo: model
+	mkdir -p demo-out
+	$(ATELIER) cutout $(SAMPLES)/astronaut.png $(SAMPLES)/chelsea.png -o demo-out/
+
+test: model
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+
+bench: model
+	./bench/cutout_bench.sh
+
+parity: model
+	./bench/parity.sh
+
+clean:
+	rm -rf $(BUILD_DIR) demo-out

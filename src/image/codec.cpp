@@ -1,0 +1,142 @@
+#include "image/codec.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "core/files.h"
+
+namespace atelier::image {
+namespace {
+
+std::string megapixels(std::uint64_t px) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f MP", double(px) / 1e6);
+  return buf;
+}
+
+// OpenCV BGR(A) <-> our RGB(A); other channel counts are returned as they are.
+cv::Mat swap_red_blue(const cv::Mat& m) {
+  cv::Mat out;
+  if (m.channels() == 3) cv::cvtColor(m, out, cv::COLOR_BGR2RGB);
+  else if (m.channels() == 4) cv::cvtColor(m, out, cv::COLOR_BGRA2RGBA);
+  else out = m;
+  return out;
+}
+
+}  // namespace
+
+Image apply_orientation(const Image& img, int orientation) {
+  const cv::Mat& m = img.mat();
+  cv::Mat out;
+  switch (orientation) {
+    case 2: cv::flip(m, out, 1); break;
+    case 3: cv::flip(m, out, -1); break;
+    case 4: cv::flip(m, out, 0); break;
+    case 5: cv::transpose(m, out); break;
+    case 6: cv::transpose(m, out); cv::flip(out, out, 1); break;
+    case 7: cv::transpose(m, out); cv::flip(out, out, -1); break;
+    case 8: cv::transpose(m, out); cv::flip(out, out, 0); break;
+    default: return img;
+  }
+  return Image(out);
+}
+
+Result<Image> decode_image(std::span<const std::uint8_t> bytes, const DecodeLimits& limits) {
+  if (bytes.empty()) return invalid_argument("empty file");
+  if (bytes.size() > limits.max_bytes) {
+    return resource_exhausted("file is " + format_bytes(bytes.size()) + ", more than the " +
+                              format_bytes(limits.max_bytes) + " limit");
+  }
+  ATELIER_ASSIGN_OR_RETURN(ImageHeader header, probe_image(bytes));
+  const std::uint64_t px = std::uint64_t(header.width) * std::uint64_t(header.height);
+  if (px > limits.max_pixels) {
+    return resource_exhausted("image is " + megapixels(px) + " (" + std::to_string(header.width) + "x" +
+                              std::to_string(header.height) + "), more than the " +
+                              megapixels(limits.max_pixels) + " limit");
+  }
+  const std::string kind(format_name(header.format));
+  cv::Mat decoded;
+  try {
+    cv::Mat buf(1, int(bytes.size()), CV_8U, const_cast<std::uint8_t*>(bytes.data()));
+    decoded = cv::imdecode(buf, cv::IMREAD_UNCHANGED);
+  } catch (const cv::Exception& e) {
+    return invalid_argument("corrupt or truncated " + kind + " image (decoder error)");
+  }
+  if (decoded.empty()) return invalid_argument("corrupt or truncated " + kind + " image (decoder failed)");
+  if (decoded.cols != header.width || decoded.rows != header.height) {
+    return invalid_argument("corrupt " + kind + " image (decoded size differs from the header)");
+  }
+  switch (decoded.depth()) {
+    case CV_8U:
+    case CV_16U:
+    case CV_32F: break;
+    case CV_64F: decoded.convertTo(decoded, CV_32F); break;
+    default: return invalid_argument("unsupported " + kind + " sample format (signed integers)");
+  }
+  if (decoded.channels() == 2) {  // gray + alpha
+    std::vector<cv::Mat> ga;
+    cv::split(decoded, ga);
+    cv::merge(std::vector<cv::Mat>{ga[0], ga[0], ga[0], ga[1]}, decoded);
+  } else if (decoded.channels() > 4) {
+    return invalid_argument("unsupported " + kind + " image with " + std::to_string(decoded.channels()) + " channels");
+  }
+  return apply_orientation(Image(swap_red_blue(decoded)), header.orientation);
+}
+
+Result<Image> read_image(const std::filesystem::path& path, const DecodeLimits& limits) {
+  ATELIER_ASSIGN_OR_RETURN(std::vector<std::uint8_t> bytes, read_file(path, limits.max_bytes));
+  Result<Image> img = decode_image(bytes, limits);
+  if (!img.ok()) return img.status().with_context(path.string());
+  return img;
+}
+
+Result<std::vector<std::uint8_t>> encode_image(const Image& img, Format format, const EncodeOptions& options) {
+  if (img.empty()) return invalid_argument("cannot encode an empty image");
+  cv::Mat m = img.mat();
+  const bool keeps_16 = format == Format::kPng || format == Format::kTiff;
+  if (m.depth() == CV_32F) {
+    m.convertTo(m, keeps_16 ? CV_16U : CV_8U, keeps_16 ? 65535.0 : 255.0);
+  } else if (m.depth() == CV_16U && !keeps_16) {
+    m.convertTo(m, CV_8U, 1.0 / 257.0);
+  }
+  std::vector<int> params;
+  std::string ext;
+  switch (format) {
+    case Format::kJpeg:
+      if (img.has_alpha()) return invalid_argument("JPEG cannot store transparency (use PNG or WebP, or an opaque background)");
+      ext = ".jpg";
+      params = {cv::IMWRITE_JPEG_QUALITY, std::clamp(options.quality, 1, 100)};
+      break;
+    case Format::kPng: ext = ".png"; params = {cv::IMWRITE_PNG_COMPRESSION, 3}; break;
+    case Format::kWebp: ext = ".webp"; params = {cv::IMWRITE_WEBP_QUALITY, std::clamp(options.quality, 1, 101)}; break;
+    case Format::kTiff: ext = ".tiff"; break;
+    case Format::kBmp:
+      if (m.depth() != CV_8U) m.convertTo(m, CV_8U, 1.0 / 257.0);
+      ext = ".bmp";
+      break;
+    case Format::kUnknown: return invalid_argument("unknown output format (use .png, .webp, .jpg, .tif or .bmp)");
+  }
+  std::vector<std::uint8_t> out;
+  try {
+    if (!cv::imencode(ext, swap_red_blue(m), out, params)) return internal_error(ext + " encoder failed");
+  } catch (const cv::Exception& e) {
+    return internal_error(ext + " encoder failed: " + e.err);
+  }
+  return out;
+}
+
+Status write_image(const std::filesystem::path& path, const Image& img, const EncodeOptions& options) {
+  Format f = format_from_extension(path);
+  if (f == Format::kUnknown) {
+    return invalid_argument(path.string() + ": unknown output format (use .png, .webp, .jpg, .tif or .bmp)");
+  }
+  Result<std::vector<std::uint8_t>> bytes = encode_image(img, f, options);
+  if (!bytes.ok()) return bytes.status().with_context(path.string());
+  return write_file_atomic(path, *bytes);
+}
+
+}  // namespace atelier::image

@@ -1,0 +1,45 @@
+// Reading and writing images: JPEG, PNG, WebP, TIFF and BMP through OpenCV's imgcodecs,
+// with limits checked before any pixel is decoded, EXIF orientation applied, and atomic
+// output. Decoded images keep their bit depth (8/16-bit, float TIFF) and channel count
+// (gray, RGB, RGBA), in RGB(A) order.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <vector>
+
+#include "core/status.h"
+#include "image/format.h"
+#include "image/image.h"
+
+namespace atelier::image {
+
+struct DecodeLimits {
+  std::uint64_t max_pixels = 100'000'000;      // width × height
+  std::uint64_t max_bytes = 512ull << 20;      // encoded file size
+};
+
+// Errors (messages without a file name; read_image prefixes it):
+//   kInvalidArgument "unsupported image format (...)", "corrupt or truncated X image (...)"
+//   kResourceExhausted "image is 120.0 MP (12000x10000), more than the 100 MP limit"
+Result<Image> decode_image(std::span<const std::uint8_t> bytes, const DecodeLimits& limits = {});
+
+// read_file + decode_image; every message starts with "PATH: ".
+Result<Image> read_image(const std::filesystem::path& path, const DecodeLimits& limits = {});
+
+// Applies EXIF orientation 1..8 (2: mirrored, 6: rotate 90° clockwise, ...).
+Image apply_orientation(const Image& img, int orientation);
+
+struct EncodeOptions {
+  int quality = 90;  // JPEG and WebP (WebP > 100: lossless)
+};
+
+// Encodes to `format`. JPEG cannot hold alpha (kInvalidArgument); JPEG and WebP store
+// 8 bits (16-bit input is scaled); PNG and TIFF keep 16 bits.
+Result<std::vector<std::uint8_t>> encode_image(const Image& img, Format format, const EncodeOptions& options = {});
+
+// Format from the extension, then an atomic write. Errors start with "PATH: ".
+Status write_image(const std::filesystem::path& path, const Image& img, const EncodeOptions& options = {});
+
+}  // namespace atelier::image

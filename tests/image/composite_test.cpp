@@ -1,0 +1,57 @@
+#include "image/composite.h"
+
+#include <gtest/gtest.h>
+
+namespace atelier::image {
+namespace {
+
+TEST(Composite, OverOnKnownPixels) {
+  // Opaque front hides the back; transparent front shows it.
+  EXPECT_EQ(over({1, 0, 0, 1}, {0, 0, 1, 1}), (Rgba{1, 0, 0, 1}));
+  EXPECT_EQ(over({1, 0, 0, 0}, {0, 0, 1, 1}), (Rgba{0, 0, 1, 1}));
+  // Half red over opaque blue: premultiplied sum (0.5, 0, 0.5), alpha 1.
+  EXPECT_EQ(over({1, 0, 0, 0.5f}, {0, 0, 1, 1}), (Rgba{0.5f, 0, 0.5f, 1}));
+  // Half red over half blue: a = 0.5 + 0.5·0.5 = 0.75; rgb = (0.5, 0, 0.25) / 0.75.
+  Rgba r = over({1, 0, 0, 0.5f}, {0, 0, 1, 0.5f});
+  EXPECT_FLOAT_EQ(r.a, 0.75f);
+  EXPECT_FLOAT_EQ(r.r, 2.f / 3.f);
+  EXPECT_FLOAT_EQ(r.b, 1.f / 3.f);
+  // Over a transparent back the straight colour is kept unchanged (no darkening).
+  EXPECT_EQ(over({0.2f, 0.4f, 0.6f, 0.25f}, {0, 0, 0, 0}), (Rgba{0.2f, 0.4f, 0.6f, 0.25f}));
+  EXPECT_EQ(over({0, 0, 0, 0}, {0, 0, 0, 0}), (Rgba{0, 0, 0, 0}));
+}
+
+TEST(Composite, ImageOverColourAndOverImage) {
+  cv::Mat fg(2, 2, CV_32FC3, cv::Scalar(1, 1, 1));  // white
+  cv::Mat alpha = (cv::Mat_<float>(2, 2) << 1, 0.5f, 0, 0.25f);
+  Backdrop black_opaque{{0, 0, 0, 1}};
+  cv::Mat out = composite_over(fg, alpha, black_opaque, CV_8U, true);
+  ASSERT_EQ(out.type(), CV_8UC3);
+  EXPECT_EQ(out.at<cv::Vec3b>(0, 0), cv::Vec3b(255, 255, 255));
+  EXPECT_EQ(out.at<cv::Vec3b>(0, 1), cv::Vec3b(128, 128, 128));  // 127.5 rounds up
+  EXPECT_EQ(out.at<cv::Vec3b>(1, 0), cv::Vec3b(0, 0, 0));
+  EXPECT_EQ(out.at<cv::Vec3b>(1, 1), cv::Vec3b(64, 64, 64));
+
+  Backdrop transparent{{0, 0, 0, 0}};
+  cv::Mat rgba = composite_over(fg, alpha, transparent, CV_16U, false);
+  ASSERT_EQ(rgba.type(), CV_16UC4);
+  EXPECT_EQ(rgba.at<cv::Vec4w>(0, 1), cv::Vec4w(65535, 65535, 65535, 32768));
+  EXPECT_EQ(rgba.at<cv::Vec4w>(1, 0), cv::Vec4w(0, 0, 0, 0));
+
+  Backdrop photo;
+  photo.image = cv::Mat(2, 2, CV_32FC3, cv::Scalar(0, 0.5, 1));
+  cv::Mat mixed = composite_over(fg, alpha, photo, CV_8U, true);
+  EXPECT_EQ(mixed.at<cv::Vec3b>(1, 1), cv::Vec3b(64, 159, 255));  // .25 white + .75 (0,.5,1)
+}
+
+TEST(Composite, ParsesColours) {
+  EXPECT_EQ(*parse_color("#ff8000"), (Rgba{1, 128.f / 255, 0, 1}));
+  EXPECT_EQ(*parse_color("FF800080"), (Rgba{1, 128.f / 255, 0, 128.f / 255}));
+  EXPECT_EQ(*parse_color("White"), (Rgba{1, 1, 1, 1}));
+  EXPECT_EQ(parse_color("#12345").status().message(),
+            "bad colour '#12345' (expected #RRGGBB, #RRGGBBAA or a name such as white)");
+  EXPECT_FALSE(parse_color("#gg0000").ok());
+}
+
+}  // namespace
+}  // namespace atelier::image

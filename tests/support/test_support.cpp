@@ -1,0 +1,55 @@
+#include "support/test_support.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+namespace atelier::testing {
+
+std::filesystem::path sample(const std::string& name) {
+  return std::filesystem::path(ATELIER_SAMPLES) / name;
+}
+
+std::filesystem::path atelier_binary() { return ATELIER_BINARY; }
+
+TempDir temp_dir() {
+  Result<TempDir> d = TempDir::create({}, "atelier-test-");
+  if (!d.ok()) {
+    ADD_FAILURE() << d.status().message();
+    std::abort();
+  }
+  return std::move(d).value();
+}
+
+ProcessResult run_atelier(const std::vector<std::string>& args) {
+  std::vector<std::string> argv{atelier_binary().string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  ProcessOptions opt;
+  opt.timeout = std::chrono::minutes(5);
+  Result<ProcessResult> r = run_process(argv, opt);
+  if (!r.ok()) {
+    ADD_FAILURE() << r.status().message();
+    return {};
+  }
+  return std::move(r).value();
+}
+
+cv::Mat pattern_rgb(int w, int h) {
+  cv::Mat m(h, w, CV_8UC3);
+  for (int y = 0; y < h; ++y) {
+    for (int x = 0; x < w; ++x) {
+      m.at<cv::Vec3b>(y, x) = cv::Vec3b(std::uint8_t(x * 255 / std::max(1, w - 1)),
+                                        std::uint8_t(y * 255 / std::max(1, h - 1)),
+                                        std::uint8_t(((x / 8 + y / 8) % 2) ? 200 : 40));
+    }
+  }
+  return m;
+}
+
+void write_bytes(const std::filesystem::path& path, const std::vector<std::uint8_t>& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+  ASSERT_TRUE(out.good()) << "cannot write " << path;
+}
+
+}  // namespace atelier::testing

@@ -1,0 +1,33 @@
+// Shared helpers for Atelier's tests: sample photos, temporary folders, running the CLI.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "core/files.h"
+#include "core/subprocess.h"
+
+namespace atelier::testing {
+
+// A Debian sample photo (python3-skimage data), e.g. sample("astronaut.png").
+std::filesystem::path sample(const std::string& name);
+
+// The built `atelier` binary.
+std::filesystem::path atelier_binary();
+
+// A fresh temporary directory, removed at the end of the test.
+TempDir temp_dir();
+
+// Runs the atelier binary with `args` (no shell) and returns its exit code and output.
+ProcessResult run_atelier(const std::vector<std::string>& args);
+
+// Deterministic 8-bit RGB test pattern (gradients and blocks), `w`×`h`.
+cv::Mat pattern_rgb(int w, int h);
+
+// Writes bytes to a file (test set-up only; aborts the test on failure).
+void write_bytes(const std::filesystem::path& path, const std::vector<std::uint8_t>& bytes);
+
+}  // namespace atelier::testing
