@@ -1,6 +1,11 @@
 #include "image/codec.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
+#include <mutex>
 #include <cstdio>
 #include <string>
 
@@ -8,6 +13,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "core/files.h"
+#include "image/color_profile.h"
 
 namespace atelier::image {
 namespace {
@@ -27,7 +33,38 @@ cv::Mat swap_red_blue(const cv::Mat& m) {
   return out;
 }
 
+std::atomic<bool> g_decoder_messages{true};
+std::mutex g_stderr_mu;
+
+// Points fd 2 at /dev/null for its lifetime when decoder messages are off.
+class MutedStderr {
+ public:
+  MutedStderr() {
+    if (g_decoder_messages.load()) return;
+    lock_ = std::unique_lock(g_stderr_mu);
+    int null_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (null_fd < 0) return;
+    saved_ = ::dup(2);
+    if (saved_ >= 0) ::dup2(null_fd, 2);
+    ::close(null_fd);
+  }
+  ~MutedStderr() {
+    if (saved_ >= 0) {
+      ::dup2(saved_, 2);
+      ::close(saved_);
+    }
+  }
+  MutedStderr(const MutedStderr&) = delete;
+  MutedStderr& operator=(const MutedStderr&) = delete;
+
+ private:
+  std::unique_lock<std::mutex> lock_;
+  int saved_ = -1;
+};
+
 }  // namespace
+
+void set_decoder_messages(bool enabled) { g_decoder_messages.store(enabled); }
 
 Image apply_orientation(const Image& img, int orientation) {
   const cv::Mat& m = img.mat();
@@ -62,6 +99,7 @@ Result<Image> decode_image(std::span<const std::uint8_t> bytes, const DecodeLimi
   cv::Mat decoded;
   try {
     cv::Mat buf(1, int(bytes.size()), CV_8U, const_cast<std::uint8_t*>(bytes.data()));
+    MutedStderr muted;
     decoded = cv::imdecode(buf, cv::IMREAD_UNCHANGED);
   } catch (const cv::Exception& e) {
     return invalid_argument("corrupt or truncated " + kind + " image (decoder error)");
@@ -84,7 +122,8 @@ Result<Image> decode_image(std::span<const std::uint8_t> bytes, const DecodeLimi
   } else if (decoded.channels() > 4) {
     return invalid_argument("unsupported " + kind + " image with " + std::to_string(decoded.channels()) + " channels");
   }
-  return apply_orientation(Image(swap_red_blue(decoded)), header.orientation);
+  Image img = convert_to_srgb(Image(swap_red_blue(decoded)), header.icc_profile);
+  return apply_orientation(img, header.orientation);
 }
 
 Result<Image> read_image(const std::filesystem::path& path, const DecodeLimits& limits) {

@@ -1,6 +1,6 @@
 // Reading and writing images: JPEG, PNG, WebP, TIFF and BMP through OpenCV's imgcodecs,
-// with limits checked before any pixel is decoded, EXIF orientation applied, and atomic
-// output. Decoded images keep their bit depth (8/16-bit, float TIFF) and channel count
+// with limits checked before any pixel is decoded, EXIF orientation applied, embedded ICC
+// profiles converted to sRGB (color_profile.h), and atomic output. Decoded images keep their bit depth (8/16-bit, float TIFF) and channel count
 // (gray, RGB, RGBA), in RGB(A) order.
 #pragma once
 
@@ -27,6 +27,11 @@ Result<Image> decode_image(std::span<const std::uint8_t> bytes, const DecodeLimi
 
 // read_file + decode_image; every message starts with "PATH: ".
 Result<Image> read_image(const std::filesystem::path& path, const DecodeLimits& limits = {});
+
+// Third-party decoders (libpng, libjpeg, libtiff) print their own warnings to stderr.
+// Command-line tools that promise one line per error turn that off; the setting is
+// process-wide and, while off, stderr is muted only for the duration of each decode.
+void set_decoder_messages(bool enabled);
 
 // Applies EXIF orientation 1..8 (2: mirrored, 6: rotate 90° clockwise, ...).
 Image apply_orientation(const Image& img, int orientation);

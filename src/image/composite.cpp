@@ -5,6 +5,9 @@
 #include <cctype>
 #include <cmath>
 #include <string>
+#include <vector>
+
+#include "image/image.h"
 
 namespace atelier::image {
 namespace {
@@ -28,10 +31,16 @@ template <typename T>
 void composite_rows(const cv::Mat& fg, const cv::Mat& alpha, const Backdrop& back, cv::Mat& out, float scale) {
   const int channels = out.channels();
   cv::parallel_for_(cv::Range(0, fg.rows), [&](const cv::Range& rows) {
+    std::vector<float> frow(std::size_t(fg.cols) * 3), brow(back.image.empty() ? 0 : std::size_t(fg.cols) * 3);
     for (int y = rows.start; y < rows.end; ++y) {
-      const float* f = fg.ptr<float>(y);
+      read_rgb_row(fg, y, frow.data());
+      const float* f = frow.data();
       const float* a = alpha.ptr<float>(y);
-      const float* bi = back.image.empty() ? nullptr : back.image.ptr<float>(y);
+      const float* bi = nullptr;
+      if (!back.image.empty()) {
+        read_rgb_row(back.image, y, brow.data());
+        bi = brow.data();
+      }
       const float* ba = back.alpha.empty() ? nullptr : back.alpha.ptr<float>(y);
       T* o = out.ptr<T>(y);
       for (int x = 0; x < fg.cols; ++x) {
@@ -80,8 +89,8 @@ Rgba over(const Rgba& f, const Rgba& b) {
 }
 
 cv::Mat composite_over(const cv::Mat& fg, const cv::Mat& alpha, const Backdrop& back, int out_depth, bool opaque_out) {
-  CV_Assert(fg.type() == CV_32FC3 && alpha.type() == CV_32FC1 && fg.size() == alpha.size());
-  CV_Assert(back.image.empty() || (back.image.type() == CV_32FC3 && back.image.size() == fg.size()));
+  CV_Assert(alpha.type() == CV_32FC1 && fg.size() == alpha.size());
+  CV_Assert(back.image.empty() || back.image.size() == fg.size());
   CV_Assert(back.alpha.empty() || (back.alpha.type() == CV_32FC1 && back.alpha.size() == fg.size()));
   const int channels = opaque_out ? 3 : 4;
   cv::Mat out(fg.size(), CV_MAKETYPE(out_depth, channels));

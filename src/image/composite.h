@@ -25,19 +25,19 @@ Result<Rgba> parse_color(std::string_view text);
 // One pixel of "over"; exposed for tests and for per-pixel users.
 Rgba over(const Rgba& front, const Rgba& back);
 
-// A background for composite_over: a solid colour, or a straight-colour CV_32FC3 image of
-// the same size as the foreground (opaque unless `alpha` is given, CV_32FC1).
+// A background for composite_over: a solid colour, or an image of the same size as the
+// foreground (gray/RGB, 8/16-bit or float in [0,1]; opaque unless `alpha` is given).
 struct Backdrop {
   Rgba color{0, 0, 0, 0};
-  cv::Mat image;  // CV_32FC3 in [0,1]; when set, `color` is ignored
+  cv::Mat image;  // when set, `color` is ignored
   cv::Mat alpha;  // optional CV_32FC1 alpha of `image`
 };
 
-// Composites fg (CV_32FC3 straight colour in [0,1]) with alpha (CV_32FC1 in [0,1]) over
-// `back` into `out_depth` (CV_8U or CV_16U). The result has 4 channels (RGBA) unless
-// `opaque_out` is set, in which case it has 3 and the alpha of the result is dropped (use it
-// when the backdrop is opaque). Rows are processed in parallel; no full-size float
-// intermediates are allocated.
+// Composites fg (straight colour, 1 or 3 channels, 8/16-bit or float in [0,1]) with alpha
+// (CV_32FC1 in [0,1]) over `back` into `out_depth` (CV_8U or CV_16U). The result has 4
+// channels (RGBA) unless `opaque_out` is set, in which case it has 3 and the alpha of the
+// result is dropped (use it when the backdrop is opaque). Rows are processed in parallel;
+// no full-size float intermediates are allocated.
 cv::Mat composite_over(const cv::Mat& fg, const cv::Mat& alpha, const Backdrop& back, int out_depth, bool opaque_out);
 
 }  // namespace atelier::image

@@ -1,5 +1,7 @@
 #include "image/format.h"
 
+#include <zlib.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstring>
@@ -42,6 +44,21 @@ class TiffReader {
   }
   bool valid() const { return valid_; }
 
+  // The raw bytes of tag `tag` (BYTE or UNDEFINED), empty when absent or malformed.
+  std::vector<std::uint8_t> bytes(std::uint16_t tag) const {
+    if (!valid_) return {};
+    for (std::uint32_t i = 0; i < count_; ++i) {
+      std::size_t e = ifd_ + 2 + i * 12;
+      if (u16(e) != tag) continue;
+      std::uint32_t type = u16(e + 2), n = u32(e + 4);
+      if ((type != 1 && type != 7) || n == 0) return {};
+      std::size_t at = n <= 4 ? e + 8 : u32(e + 8);
+      if (std::uint64_t(at) + n > b_.size()) return {};
+      return {b_.begin() + std::ptrdiff_t(at), b_.begin() + std::ptrdiff_t(at + n)};
+    }
+    return {};
+  }
+
   // Values of tag `tag` (SHORT or LONG), empty when absent or malformed.
   std::vector<std::uint64_t> values(std::uint16_t tag) const {
     std::vector<std::uint64_t> out;
@@ -71,8 +88,26 @@ class TiffReader {
   std::uint32_t count_ = 0;
 };
 
+constexpr std::size_t kMaxIccBytes = 16u << 20;
+
+// zlib-inflates a PNG iCCP payload; empty on any error.
+std::vector<std::uint8_t> inflate_icc(Bytes z) {
+  std::vector<std::uint8_t> out(std::min<std::size_t>(kMaxIccBytes, std::max<std::size_t>(z.size() * 4, 4096)));
+  while (true) {
+    uLongf len = uLongf(out.size());
+    int rc = uncompress(out.data(), &len, z.data(), uLong(z.size()));
+    if (rc == Z_OK) {
+      out.resize(len);
+      return out;
+    }
+    if (rc != Z_BUF_ERROR || out.size() >= kMaxIccBytes) return {};
+    out.resize(std::min(kMaxIccBytes, out.size() * 4));
+  }
+}
+
 Result<ImageHeader> probe_jpeg(Bytes b) {
   ImageHeader h{Format::kJpeg};
+  std::vector<std::pair<int, Bytes>> icc_parts;  // APP2 ICC_PROFILE segments by sequence number
   std::size_t pos = 2;
   bool have_sof = false;
   bool have_sos = false;
@@ -89,6 +124,9 @@ Result<ImageHeader> probe_jpeg(Bytes b) {
     std::size_t seg_len = len - 2;
     if (marker == 0xE1 && seg_len > 6 && std::memcmp(seg, "Exif\0\0", 6) == 0) {
       h.orientation = exif_orientation(Bytes(seg + 6, seg_len - 6));
+    }
+    if (marker == 0xE2 && seg_len > 14 && std::memcmp(seg, "ICC_PROFILE\0", 12) == 0) {
+      icc_parts.emplace_back(seg[12], Bytes(seg + 14, seg_len - 14));
     }
     bool sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
     if (sof && seg_len >= 5) {
@@ -108,6 +146,9 @@ Result<ImageHeader> probe_jpeg(Bytes b) {
     if (b[i] == 0xD9 && b[i - 1] == 0xFF) { eoi = true; break; }
   }
   if (!eoi) return corrupt(Format::kJpeg, "no end-of-image marker");
+  std::sort(icc_parts.begin(), icc_parts.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [seq, part] : icc_parts) h.icc_profile.insert(h.icc_profile.end(), part.begin(), part.end());
+  if (h.icc_profile.size() > kMaxIccBytes) h.icc_profile.clear();
   return h;
 }
 
@@ -127,6 +168,13 @@ Result<ImageHeader> probe_png(Bytes b) {
       first = false;
     } else if (std::memcmp(type, "eXIf", 4) == 0) {
       h.orientation = exif_orientation(Bytes(&b[pos + 8], std::size_t(len)));
+    } else if (std::memcmp(type, "iCCP", 4) == 0) {
+      // profile name (1-79 bytes), NUL, compression method (0 = zlib), compressed profile
+      Bytes data(&b[pos + 8], std::size_t(len));
+      const auto* nul = static_cast<const std::uint8_t*>(std::memchr(data.data(), 0, std::min<std::size_t>(data.size(), 80)));
+      if (nul && std::size_t(nul - data.data()) + 2 < data.size() && nul[1] == 0) {
+        h.icc_profile = inflate_icc(data.subspan(std::size_t(nul - data.data()) + 2));
+      }
     } else if (std::memcmp(type, "IEND", 4) == 0) {
       return h;
     }
@@ -169,6 +217,8 @@ Result<ImageHeader> probe_webp(Bytes b) {
         have_size = true;
       }
       have_image = true;
+    } else if (std::memcmp(fourcc, "ICCP", 4) == 0 && len <= kMaxIccBytes) {
+      h.icc_profile.assign(d, d + len);
     } else if (std::memcmp(fourcc, "EXIF", 4) == 0) {
       Bytes exif(d, std::size_t(len));
       if (len > 6 && std::memcmp(d, "Exif\0\0", 6) == 0) exif = exif.subspan(6);
@@ -191,6 +241,8 @@ Result<ImageHeader> probe_tiff(Bytes b) {
   h.height = int(std::min<std::uint64_t>(ht[0], 0x7fffffff));
   auto o = t.values(274);
   if (!o.empty() && o[0] >= 1 && o[0] <= 8) h.orientation = int(o[0]);
+  h.icc_profile = t.bytes(34675);
+  if (h.icc_profile.size() > kMaxIccBytes) h.icc_profile.clear();
   for (auto [off_tag, len_tag] : {std::pair<std::uint16_t, std::uint16_t>{273, 279}, {324, 325}}) {
     auto offs = t.values(off_tag), lens = t.values(len_tag);
     for (std::size_t i = 0; i < std::min(offs.size(), lens.size()); ++i) {

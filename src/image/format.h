@@ -1,5 +1,5 @@
 // Image container formats: detection by content, header probing without decoding pixels,
-// and the EXIF orientation tag. probe_image() also checks that a file is complete (a
+// the EXIF orientation tag and the embedded ICC profile. probe_image() also checks that a file is complete (a
 // truncated JPEG, PNG, WebP, TIFF or BMP is reported here, before any decoder runs), so
 // callers can enforce pixel limits and reject damaged files up front.
 #pragma once
@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "core/status.h"
 
@@ -28,6 +29,7 @@ struct ImageHeader {
   int width = 0;
   int height = 0;
   int orientation = 1;  // EXIF orientation 1..8 (1 = as stored)
+  std::vector<std::uint8_t> icc_profile;  // embedded ICC colour profile, empty when none
 };
 
 // Errors (kInvalidArgument), messages without a file name:

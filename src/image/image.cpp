@@ -40,4 +40,29 @@ cv::Mat to_rgb_float(const Image& img) {
   return out;
 }
 
+namespace {
+template <typename T>
+void rgb_row(const cv::Mat& img, int y, float scale, float* out) {
+  const T* p = img.ptr<T>(y);
+  const int c = img.channels();
+  for (int x = 0; x < img.cols; ++x) {
+    if (c >= 3) {
+      out[3 * x] = float(p[c * x]) * scale;
+      out[3 * x + 1] = float(p[c * x + 1]) * scale;
+      out[3 * x + 2] = float(p[c * x + 2]) * scale;
+    } else {
+      out[3 * x] = out[3 * x + 1] = out[3 * x + 2] = float(p[c * x]) * scale;
+    }
+  }
+}
+}  // namespace
+
+void read_rgb_row(const cv::Mat& img, int y, float* out) {
+  switch (img.depth()) {
+    case CV_8U: rgb_row<std::uint8_t>(img, y, 1.f / 255.f, out); break;
+    case CV_16U: rgb_row<std::uint16_t>(img, y, 1.f / 65535.f, out); break;
+    default: rgb_row<float>(img, y, 1.f, out); break;
+  }
+}
+
 }  // namespace atelier::image

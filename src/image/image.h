@@ -40,4 +40,8 @@ Image to_rgb8(const Image& img);
 // Float RGB in [0,1], same conversions as to_rgb8.
 cv::Mat to_rgb_float(const Image& img);
 
+// Row `y` of an image (gray/RGB/RGBA; 8-bit, 16-bit or float) as RGB floats in [0,1]:
+// `out` receives 3 × cols values. For row-wise full-resolution operations.
+void read_rgb_row(const cv::Mat& img, int y, float* out);
+
 }  // namespace atelier::image
