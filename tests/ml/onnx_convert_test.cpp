@@ -11,66 +11,18 @@
 #include <limits>
 #include <opencv2/dnn.hpp>
 
+#include "support/onnx_builder.h"
 #include "support/test_support.h"
 
 namespace atelier::ml {
 namespace {
 
-using onnx::GraphProto;
-using onnx::ModelProto;
-using onnx::NodeProto;
-using onnx::TensorProto;
-
-constexpr int kF32 = TensorProto::FLOAT;
-constexpr int kF16 = TensorProto::FLOAT16;
-constexpr int kI32 = TensorProto::INT32;
-constexpr int kI64 = TensorProto::INT64;
-constexpr int kBoolType = TensorProto::BOOL;
+using namespace ::atelier::testing;  // the ONNX model builder (support/onnx_builder.h)
 
 float round16(float v) { return half_to_float(float_to_half(v)); }
 
 // ---------------------------------------------------------------------------------------
-// A tiny model builder
-
-TensorProto f16_tensor(const std::string& name, const std::vector<std::int64_t>& dims,
-                       const std::vector<float>& values, bool int32_storage = false) {
-  TensorProto t;
-  t.set_name(name);
-  t.set_data_type(kF16);
-  for (auto d : dims) t.add_dims(d);
-  if (int32_storage) {
-    for (float v : values) t.add_int32_data(float_to_half(v));
-  } else {
-    std::string raw;
-    for (float v : values) {
-      const std::uint16_t h = float_to_half(v);
-      raw.push_back(char(h & 0xff));
-      raw.push_back(char(h >> 8));
-    }
-    t.set_raw_data(raw);
-  }
-  return t;
-}
-
-TensorProto f32_tensor(const std::string& name, const std::vector<std::int64_t>& dims,
-                       const std::vector<float>& values) {
-  TensorProto t;
-  t.set_name(name);
-  t.set_data_type(kF32);
-  for (auto d : dims) t.add_dims(d);
-  for (float v : values) t.add_float_data(v);
-  return t;
-}
-
-TensorProto i64_tensor(const std::string& name, const std::vector<std::int64_t>& dims,
-                       const std::vector<std::int64_t>& values) {
-  TensorProto t;
-  t.set_name(name);
-  t.set_data_type(kI64);
-  for (auto d : dims) t.add_dims(d);
-  t.set_raw_data(std::string(reinterpret_cast<const char*>(values.data()), values.size() * 8));
-  return t;
-}
+// Reading tensors back
 
 // The values of a FLOAT tensor (raw_data or float_data).
 std::vector<float> floats_of(const TensorProto& t) {
@@ -89,112 +41,6 @@ std::vector<std::int64_t> int64s_of(const TensorProto& t) {
   std::memcpy(v.data(), t.raw_data().data(), v.size() * 8);
   return v;
 }
-
-void set_int(NodeProto& n, const std::string& name, std::int64_t v) {
-  auto* a = n.add_attribute();
-  a->set_name(name);
-  a->set_type(onnx::AttributeProto::INT);
-  a->set_i(v);
-}
-void set_ints(NodeProto& n, const std::string& name, const std::vector<std::int64_t>& v) {
-  auto* a = n.add_attribute();
-  a->set_name(name);
-  a->set_type(onnx::AttributeProto::INTS);
-  for (auto x : v) a->add_ints(x);
-}
-void set_string(NodeProto& n, const std::string& name, const std::string& v) {
-  auto* a = n.add_attribute();
-  a->set_name(name);
-  a->set_type(onnx::AttributeProto::STRING);
-  a->set_s(v);
-}
-void set_tensor(NodeProto& n, const std::string& name, const TensorProto& t) {
-  auto* a = n.add_attribute();
-  a->set_name(name);
-  a->set_type(onnx::AttributeProto::TENSOR);
-  *a->mutable_t() = t;
-}
-void set_graph(NodeProto& n, const std::string& name, const GraphProto& g) {
-  auto* a = n.add_attribute();
-  a->set_name(name);
-  a->set_type(onnx::AttributeProto::GRAPH);
-  *a->mutable_g() = g;
-}
-
-void add_value(google::protobuf::RepeatedPtrField<onnx::ValueInfoProto>* list,
-               const std::string& name, int elem, const std::vector<std::int64_t>& dims) {
-  auto* v = list->Add();
-  v->set_name(name);
-  auto* tt = v->mutable_type()->mutable_tensor_type();
-  tt->set_elem_type(elem);
-  auto* shape = tt->mutable_shape();
-  for (auto d : dims) shape->add_dim()->set_dim_value(d);
-}
-
-class GraphBuilder {
- public:
-  explicit GraphBuilder(GraphProto* g) : g_(g) {}
-
-  GraphBuilder& input(const std::string& name, int elem, const std::vector<std::int64_t>& dims) {
-    add_value(g_->mutable_input(), name, elem, dims);
-    return *this;
-  }
-  GraphBuilder& output(const std::string& name, int elem, const std::vector<std::int64_t>& dims) {
-    add_value(g_->mutable_output(), name, elem, dims);
-    return *this;
-  }
-  GraphBuilder& value_info(const std::string& name, int elem,
-                           const std::vector<std::int64_t>& dims) {
-    add_value(g_->mutable_value_info(), name, elem, dims);
-    return *this;
-  }
-  GraphBuilder& init(const TensorProto& t) {
-    *g_->add_initializer() = t;
-    return *this;
-  }
-  NodeProto& node(const std::string& op, const std::vector<std::string>& inputs,
-                  const std::vector<std::string>& outputs, const std::string& name) {
-    NodeProto* n = g_->add_node();
-    n->set_op_type(op);
-    n->set_name(name);
-    for (const auto& i : inputs) n->add_input(i);
-    for (const auto& o : outputs) n->add_output(o);
-    return *n;
-  }
-  // A 1×1 convolution (OpenCV wants kernel_shape spelled out).
-  NodeProto& conv(const std::vector<std::string>& inputs, const std::string& out,
-                  const std::string& name) {
-    NodeProto& n = node("Conv", inputs, {out}, name);
-    set_ints(n, "kernel_shape", {1, 1});
-    return n;
-  }
-  NodeProto& cast(const std::string& in, const std::string& out, int to, const std::string& name) {
-    NodeProto& n = node("Cast", {in}, {out}, name);
-    set_int(n, "to", to);
-    return n;
-  }
-  NodeProto& constant(const std::string& out, const TensorProto& value, const std::string& name) {
-    NodeProto& n = node("Constant", {}, {out}, name);
-    set_tensor(n, "value", value);
-    return n;
-  }
-
- private:
-  GraphProto* g_;
-};
-
-struct Model {
-  ModelProto proto;
-  GraphBuilder b{nullptr};
-  explicit Model(int opset = 13) {
-    proto.set_ir_version(8);
-    proto.set_producer_name("atelier-test");
-    proto.add_opset_import()->set_version(opset);
-    proto.mutable_graph()->set_name("test");
-    b = GraphBuilder(proto.mutable_graph());
-  }
-  GraphProto& graph() { return *proto.mutable_graph(); }
-};
 
 // ---------------------------------------------------------------------------------------
 // Checks

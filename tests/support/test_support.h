@@ -30,4 +30,22 @@ cv::Mat pattern_rgb(int w, int h);
 // Writes bytes to a file (test set-up only; aborts the test on failure).
 void write_bytes(const std::filesystem::path& path, const std::vector<std::uint8_t>& bytes);
 
+// Writes a gzip'ed tar at `path` holding `files` (name inside the archive -> content),
+// like the tarball `npm pack` produces (names start with "package/").
+void write_tarball(const std::filesystem::path& path, const std::vector<std::pair<std::string, std::string>>& files);
+
+// Sets an environment variable for the scope of a test.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const std::string& value);
+  ~ScopedEnv();
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  std::string name_;
+  bool had_ = false;
+  std::string old_;
+};
+
 }  // namespace atelier::testing

@@ -1,0 +1,121 @@
+#include "ml/manifest.h"
+
+#include <nlohmann/json.hpp>
+
+namespace atelier::ml {
+using nlohmann::json;
+
+std::string manifest_to_json(const ModelManifest& m) {
+  json j;
+  j["format_version"] = m.format_version;
+  j["name"] = m.name;
+  j["task"] = m.task;
+  j["file"] = m.file;
+  j["sha256"] = m.sha256;
+  j["bytes"] = m.bytes;
+  j["license"] = m.license;
+  json src = {{"kind", m.source.kind}, {"sha256", m.source.sha256}, {"bytes", m.source.bytes}};
+  if (!m.source.package.empty()) src["package"] = m.source.package;
+  if (!m.source.version.empty()) src["version"] = m.source.version;
+  if (!m.source.resource.empty()) src["resource"] = m.source.resource;
+  if (!m.source.path.empty()) src["path"] = m.source.path;
+  j["source"] = src;
+  j["input"] = {{"name", m.input},
+                {"width", m.preprocess.width},
+                {"height", m.preprocess.height},
+                {"channel_order", m.preprocess.channel_order},
+                {"resize", "bilinear-stretch"},
+                {"sampling", image::sampling_name(m.preprocess.sampling)},
+                {"mean", m.preprocess.mean},
+                {"std", m.preprocess.std}};
+  j["output"] = {{"name", m.postprocess.output},
+                 {"activation", m.postprocess.activation},
+                 {"minmax_normalize", m.postprocess.minmax_normalize}};
+  return j.dump(2) + "\n";
+}
+
+Result<ModelManifest> manifest_from_json(std::string_view text) {
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return invalid_argument("bad manifest: not a JSON object");
+  ModelManifest m;
+  try {
+    m.format_version = j.at("format_version").get<int>();
+    if (m.format_version != 1) {
+      return invalid_argument("bad manifest: format_version " + std::to_string(m.format_version) + " is not supported");
+    }
+    m.name = j.at("name").get<std::string>();
+    m.task = j.value("task", "segmentation");
+    m.file = j.at("file").get<std::string>();
+    m.sha256 = j.at("sha256").get<std::string>();
+    m.bytes = j.at("bytes").get<std::uint64_t>();
+    m.license = j.value("license", "unknown");
+    const json& s = j.at("source");
+    m.source.kind = s.at("kind").get<std::string>();
+    m.source.sha256 = s.value("sha256", "");
+    m.source.bytes = s.value("bytes", std::uint64_t{0});
+    m.source.package = s.value("package", "");
+    m.source.version = s.value("version", "");
+    m.source.resource = s.value("resource", "");
+    m.source.path = s.value("path", "");
+    const json& in = j.at("input");
+    m.input = in.at("name").get<std::string>();
+    m.preprocess.width = in.at("width").get<int>();
+    m.preprocess.height = in.at("height").get<int>();
+    m.preprocess.channel_order = in.value("channel_order", "RGB");
+    m.preprocess.mean = in.at("mean").get<std::array<float, 3>>();
+    m.preprocess.std = in.at("std").get<std::array<float, 3>>();
+    auto sampling = image::parse_sampling(in.value("sampling", "half_pixel"));
+    if (!sampling.ok()) return invalid_argument("bad manifest: " + sampling.status().message());
+    m.preprocess.sampling = *sampling;
+    const json& out = j.at("output");
+    m.postprocess.output = out.at("name").get<std::string>();
+    m.postprocess.activation = out.value("activation", "none");
+    m.postprocess.minmax_normalize = out.value("minmax_normalize", false);
+  } catch (const json::exception& e) {
+    return invalid_argument(std::string("bad manifest: ") + e.what());
+  }
+  if (m.file.find('/') != std::string::npos || m.file.find("..") != std::string::npos) {
+    return invalid_argument("bad manifest: file must be a plain file name");
+  }
+  if (m.preprocess.width <= 0 || m.preprocess.height <= 0 || m.preprocess.width > 8192 || m.preprocess.height > 8192) {
+    return invalid_argument("bad manifest: input size must be within 1..8192");
+  }
+  for (float s : m.preprocess.std) {
+    if (s == 0.f) return invalid_argument("bad manifest: std must not be 0");
+  }
+  if (m.preprocess.channel_order != "RGB" && m.preprocess.channel_order != "BGR") {
+    return invalid_argument("bad manifest: channel_order must be RGB or BGR");
+  }
+  if (m.postprocess.activation != "none" && m.postprocess.activation != "sigmoid") {
+    return invalid_argument("bad manifest: output activation must be none or sigmoid");
+  }
+  return m;
+}
+
+Result<std::pair<Preprocess, Postprocess>> preset(std::string_view name) {
+  if (name == "isnet") {
+    return std::pair{Preprocess{1024, 1024, "RGB", {128, 128, 128}, {256, 256, 256}, image::Sampling::kAsymmetric},
+                     Postprocess{"output", "none", false}};
+  }
+  if (name == "u2net") {
+    return std::pair{Preprocess{320, 320, "RGB", {0.485f * 255, 0.456f * 255, 0.406f * 255},
+                                {0.229f * 255, 0.224f * 255, 0.225f * 255}},
+                     Postprocess{"", "none", true}};
+  }
+  return invalid_argument("unknown preset '" + std::string(name) + "' (known: isnet, u2net)");
+}
+
+std::vector<std::string> preset_names() { return {"isnet", "u2net"}; }
+
+Status validate_model_name(std::string_view name) {
+  auto ok_char = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'; };
+  bool ok = !name.empty() && name.size() <= 64 && ok_char(name[0]) && name[0] != '.' && name[0] != '_' && name[0] != '-';
+  for (char c : name) ok = ok && ok_char(c);
+  if (!ok) {
+    return invalid_argument("bad model name '" + std::string(name) +
+                            "' (use 1-64 of a-z 0-9 . _ -, starting with a letter or digit)");
+  }
+  return {};
+}
+
+}  // namespace atelier::ml

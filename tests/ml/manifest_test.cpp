@@ -1,0 +1,75 @@
+#include "ml/manifest.h"
+
+#include <gtest/gtest.h>
+
+namespace atelier::ml {
+namespace {
+
+ModelManifest sample_manifest() {
+  ModelManifest m;
+  m.name = "isnet";
+  m.sha256 = std::string(64, 'a');
+  m.bytes = 176174277;
+  m.license = "AGPL-3.0";
+  m.source = {"npm", "@imgly/background-removal-data", "1.4.5", "/models/medium", "", std::string(64, 'b'), 88188479};
+  m.input = "input";
+  m.preprocess = preset("isnet")->first;
+  m.postprocess = preset("isnet")->second;
+  return m;
+}
+
+TEST(Manifest, JsonRoundTrip) {
+  ModelManifest m = sample_manifest();
+  auto back = manifest_from_json(manifest_to_json(m));
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(*back, m);
+}
+
+TEST(Manifest, PresetsAreTheDocumentedNumbers) {
+  auto isnet = preset("isnet");
+  ASSERT_TRUE(isnet.ok());
+  EXPECT_EQ(isnet->first.width, 1024);
+  EXPECT_EQ(isnet->first.height, 1024);
+  EXPECT_EQ(isnet->first.channel_order, "RGB");
+  EXPECT_EQ(isnet->first.mean, (std::array<float, 3>{128, 128, 128}));
+  EXPECT_EQ(isnet->first.std, (std::array<float, 3>{256, 256, 256}));
+  EXPECT_EQ(isnet->second.output, "output");
+  auto u2 = preset("u2net");
+  ASSERT_TRUE(u2.ok());
+  EXPECT_EQ(u2->first.width, 320);
+  EXPECT_FLOAT_EQ(u2->first.mean[0], 0.485f * 255);
+  EXPECT_FLOAT_EQ(u2->first.std[2], 0.225f * 255);
+  EXPECT_TRUE(u2->second.minmax_normalize);
+  EXPECT_EQ(preset("yolo").status().message(), "unknown preset 'yolo' (known: isnet, u2net)");
+}
+
+TEST(Manifest, RejectsBadManifests) {
+  EXPECT_EQ(manifest_from_json("[1]").status().message(), "bad manifest: not a JSON object");
+  EXPECT_EQ(manifest_from_json("{nope").status().message(), "bad manifest: not a JSON object");
+  auto text = [](auto edit) {
+    ModelManifest m = sample_manifest();
+    edit(m);
+    return manifest_from_json(manifest_to_json(m)).status().message();
+  };
+  EXPECT_EQ(text([](ModelManifest& m) { m.file = "../../etc/passwd"; }), "bad manifest: file must be a plain file name");
+  EXPECT_EQ(text([](ModelManifest& m) { m.preprocess.width = 0; }), "bad manifest: input size must be within 1..8192");
+  EXPECT_EQ(text([](ModelManifest& m) { m.preprocess.std[1] = 0; }), "bad manifest: std must not be 0");
+  EXPECT_EQ(text([](ModelManifest& m) { m.preprocess.channel_order = "RGBA"; }),
+            "bad manifest: channel_order must be RGB or BGR");
+  EXPECT_EQ(text([](ModelManifest& m) { m.postprocess.activation = "softmax"; }),
+            "bad manifest: output activation must be none or sigmoid");
+  EXPECT_EQ(text([](ModelManifest& m) { m.format_version = 7; }), "bad manifest: format_version 7 is not supported");
+}
+
+TEST(Manifest, ModelNames) {
+  EXPECT_TRUE(validate_model_name("isnet").ok());
+  EXPECT_TRUE(validate_model_name("u2net-human_seg.v2").ok());
+  for (const char* bad : {"", "../x", "ISNet", "-x", ".hidden", "a/b", "a b"}) {
+    EXPECT_FALSE(validate_model_name(bad).ok()) << bad;
+  }
+  EXPECT_EQ(validate_model_name("a/b").message(),
+            "bad model name 'a/b' (use 1-64 of a-z 0-9 . _ -, starting with a letter or digit)");
+}
+
+}  // namespace
+}  // namespace atelier::ml
