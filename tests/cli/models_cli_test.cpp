@@ -1,0 +1,92 @@
+// `atelier models fetch | import | list` against a throw-away store ($ATELIER_HOME).
+#include <gtest/gtest.h>
+
+#include "support/onnx_builder.h"
+#include "support/test_support.h"
+
+namespace atelier {
+namespace {
+namespace fs = std::filesystem;
+using testing::run_atelier;
+
+struct Store {
+  TempDir dir = testing::temp_dir();
+  testing::ScopedEnv home{"ATELIER_HOME", (dir.path() / "home").string()};
+  fs::path models() const { return dir.path() / "home" / "models"; }
+  fs::path tiny() const {
+    fs::path p = dir.path() / "tiny.onnx";
+    if (!fs::exists(p)) testing::write_bytes(p, testing::tiny_segmentation_bytes(32, /*fp16=*/true));
+    return p;
+  }
+};
+
+TEST(ModelsCli, ListImportList) {
+  Store s;
+  ProcessResult r = run_atelier({"models", "list"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, "store: " + s.models().string() + "\nno models installed (run: atelier models fetch isnet)\n");
+
+  r = run_atelier({"models", "import", s.tiny().string(), "--name", "tiny", "--preset", "u2net", "--license", "MIT", "-q"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(r.out.rfind("tiny: " + (s.models() / "tiny").string() + " (", 0), 0u) << r.out;
+
+  r = run_atelier({"models", "list"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("tiny "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("32x32"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("MIT"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("file tiny.onnx"), std::string::npos) << r.out;
+  r = run_atelier({"models", "list", "--json"});
+  EXPECT_NE(r.out.find("\"minmax_normalize\": true"), std::string::npos) << r.out;
+}
+
+TEST(ModelsCli, ImportNeedsASpecAndAModel) {
+  Store s;
+  ProcessResult r = run_atelier({"models", "import", s.tiny().string(), "--name", "tiny"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "atelier: models import: give --preset isnet|u2net, or --size/--mean/--std\n");
+  r = run_atelier({"models", "import", s.tiny().string(), "--name", "Bad/Name", "--preset", "isnet"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "atelier: bad model name 'Bad/Name' (use 1-64 of a-z 0-9 . _ -, starting with a letter or digit)\n");
+  r = run_atelier({"models", "import", s.tiny().string(), "--name", "t", "--size", "64x64", "--mean", "1,2", "--std", "1"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "atelier: --mean: expected one value or three (R,G,B)\n");
+  r = run_atelier({"models", "import", s.tiny().string(), "--name", "t", "--size", "64x64", "--std", "255"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "atelier: " + s.tiny().string() + ": the model's input is 32x32, not the requested 64x64\n");
+  EXPECT_FALSE(fs::exists(s.models() / "t"));
+}
+
+TEST(ModelsCli, FetchErrors) {
+  Store s;
+  ProcessResult r = run_atelier({"models", "fetch", "nosuch"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "atelier: no fetch source for model 'nosuch' (known: isnet; other models: atelier models import FILE.onnx "
+            "--name NAME)\n");
+  // A tarball that is not the model package.
+  fs::path tgz = s.dir.path() / "other.tgz";
+  testing::write_tarball(tgz, {{"package/package.json", "{}"}, {"package/dist/resources.json", "{}"}});
+  r = run_atelier({"models", "fetch", "isnet", "--from-tarball", tgz.string(), "-q"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "atelier: " + tgz.string() + ": dist/resources.json does not list /models/medium\n");
+  EXPECT_FALSE(fs::exists(s.models() / "isnet"));
+}
+
+TEST(ModelsCli, DiskFullLeavesNoHalfModel) {
+  Store s;
+  fs::path tiny = s.tiny();
+  testing::ScopedEnv preload("LD_PRELOAD", ATELIER_ENOSPC_SHIM);
+  ProcessResult r = run_atelier({"models", "import", tiny.string(), "--name", "tiny", "--preset", "u2net", "-q"});
+  EXPECT_EQ(r.exit_code, 1);
+  const std::string suffix = "/model.onnx: cannot write: disk full (no space left on device)\n";
+  ASSERT_GE(r.err.size(), suffix.size()) << r.err;
+  EXPECT_EQ(r.err.substr(r.err.size() - suffix.size()), suffix) << r.err;
+  EXPECT_EQ(r.err.rfind("atelier: " + (s.models() / ".staging-tiny-").string(), 0), 0u) << r.err;
+  // Neither the model nor its staging folder is left behind.
+  EXPECT_TRUE(fs::is_empty(s.models()));
+}
+
+}  // namespace
+}  // namespace atelier

@@ -1,0 +1,69 @@
+// Background removal with the real default model (installed by `make model`, which
+// `make test` runs first) on Debian's sample photos.
+#include <gtest/gtest.h>
+
+#include "image/codec.h"
+#include "support/test_support.h"
+#include "vision/cutout.h"
+
+namespace atelier::vision {
+namespace {
+
+struct Probe {
+  int x, y;
+};
+
+cv::Mat alpha_of(const std::string& photo_name, bool refine) {
+  auto photo = image::read_image(testing::sample(photo_name));
+  EXPECT_TRUE(photo.ok()) << photo.status().message();
+  if (!photo.ok()) return {};
+  CutoutOptions opt;
+  opt.refine = refine;
+  opt.mask_only = true;
+  auto r = cutout(*photo, opt);
+  EXPECT_TRUE(r.ok()) << r.status().message() << " (run `make model` to install the default model)";
+  if (!r.ok()) return {};
+  EXPECT_EQ(r->image.width(), photo->width());
+  EXPECT_EQ(r->image.height(), photo->height());
+  return r->image.mat();
+}
+
+void expect_subject(const cv::Mat& a, std::initializer_list<Probe> opaque, std::initializer_list<Probe> clear,
+                    double min_coverage, double max_coverage) {
+  ASSERT_FALSE(a.empty());
+  for (auto p : opaque) EXPECT_GE(a.at<std::uint8_t>(p.y, p.x), 240) << "subject at " << p.x << "," << p.y;
+  for (auto p : clear) EXPECT_LE(a.at<std::uint8_t>(p.y, p.x), 5) << "background at " << p.x << "," << p.y;
+  double coverage = cv::countNonZero(a > 127) / double(a.total());
+  EXPECT_GE(coverage, min_coverage);
+  EXPECT_LE(coverage, max_coverage);
+}
+
+TEST(CutoutModel, AstronautFaceAndSuitOpaqueSkyTransparent) {
+  for (bool refine : {false, true}) {
+    SCOPED_TRACE(refine ? "refined" : "plain");
+    cv::Mat a = alpha_of("astronaut.png", refine);
+    // face, suit, arm with the flag patch; the dark sky at the top corners and right of the head
+    expect_subject(a, {{230, 100}, {200, 300}, {100, 400}, {150, 200}}, {{2, 2}, {509, 2}, {300, 60}, {450, 150}},
+                   0.45, 0.62);
+  }
+}
+
+TEST(CutoutModel, ChelseaCatOpaqueBackgroundTransparent) {
+  for (bool refine : {false, true}) {
+    SCOPED_TRACE(refine ? "refined" : "plain");
+    cv::Mat a = alpha_of("chelsea.png", refine);
+    // the cat's face and forehead; the top corners and the right border
+    expect_subject(a, {{230, 100}, {200, 130}, {300, 60}}, {{2, 2}, {448, 2}, {448, 297}, {440, 150}}, 0.65, 0.88);
+  }
+}
+
+TEST(CutoutModel, OneModelLoadPerProcess) {
+  auto first = ml::get_session("isnet", {});
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  auto second = ml::get_session("isnet", {});
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(first->get(), second->get());
+}
+
+}  // namespace
+}  // namespace atelier::vision
