@@ -31,7 +31,7 @@ struct CutoutArgs {
   bool no_refine = false;
   bool no_decontaminate = false;
   std::string format;
-  int quality = 90;
+  int quality = 0;  // 0: 90, or lossless WebP for masks
   std::string model = "isnet";
   std::string max_pixels = "100M";
   bool json = false;
@@ -80,12 +80,14 @@ std::vector<Job> plan_jobs(const CutoutArgs& a, const std::string& ext) {
   if (fs::exists(out, ec) && !fs::is_directory(out, ec)) {
     throw UsageError{"-o " + a.output + ": must be a folder when there are several inputs or a folder input"};
   }
+  // <stem><ext>; a second input with the same stem (a.jpg and a.png, or one file given
+  // twice) gets <stem>-2<ext>, and so on.
   std::set<std::string> taken;
   for (auto& j : jobs) {
     if (!j.error.empty()) continue;
-    std::string name = j.input.stem().string() + ext;
-    if (!taken.insert(name).second) name = j.input.filename().string() + ext;  // a.jpg and a.png
-    taken.insert(name);
+    const std::string stem = j.input.stem().string();
+    std::string name = stem + ext;
+    for (int n = 2; !taken.insert(name).second; ++n) name = stem + "-" + std::to_string(n) + ext;
     j.output = out / name;
   }
   return jobs;
@@ -149,6 +151,9 @@ int run_cutout(const CutoutArgs& a) {
   opt.trim = a.trim;
   opt.margin = a.margin;
 
+  // A mask is data, not a picture: as WebP it is lossless unless a quality is asked for.
+  const int quality = a.quality > 0 ? a.quality : (a.mask ? 101 : 90);
+
   // The model is loaded by the first image that decodes (ml::get_session caches it for
   // the rest of the batch), so bad inputs fail fast without waiting for a model load.
   const auto start = Clock::now();
@@ -183,7 +188,7 @@ int run_cutout(const CutoutArgs& a) {
         status = r.status().with_context(j.input.string());
       } else {
         result = std::move(r).value();
-        status = image::write_image(j.output, result.image, {.quality = a.quality});
+        status = image::write_image(j.output, result.image, {.quality = quality});
       }
     }
     const double secs = std::chrono::duration<double>(Clock::now() - t0).count() - loading;
@@ -197,9 +202,9 @@ int run_cutout(const CutoutArgs& a) {
     }
     if (a.json) {
       nlohmann::json line = {{"input", j.input.string()}, {"ok", status.ok()}, {"seconds", secs}};
+      if (!j.output.empty()) line["output"] = j.output.string();
       if (status.ok()) {
         const auto& t = result.timings;
-        line["output"] = j.output.string();
         line["width"] = result.image.width();
         line["height"] = result.image.height();
         line["crop"] = {result.crop.x, result.crop.y, result.crop.width, result.crop.height};
@@ -247,7 +252,8 @@ std::function<int()> add_cutout_command(CLI::App& app) {
   cmd->add_flag("--no-decontaminate", a->no_decontaminate, "Keep the photo's colours at soft edges");
   cmd->add_option("--format", a->format, "Output format for folder outputs: png | webp | jpg (default png)")
       ->check(CLI::IsMember({"png", "webp", "jpg"}));
-  cmd->add_option("--quality", a->quality, "JPEG/WebP quality 1-100; WebP 101 = lossless (default 90)")
+  cmd->add_option("--quality", a->quality,
+                  "JPEG/WebP quality 1-100; WebP 101 = lossless (default 90; masks as WebP: lossless)")
       ->check(CLI::Range(1, 101));
   cmd->add_option("--model", a->model, "Installed segmentation model (default isnet)");
   cmd->add_option("--max-pixels", a->max_pixels, "Refuse larger images (default 100M)");

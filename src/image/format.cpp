@@ -106,7 +106,8 @@ std::vector<std::uint8_t> inflate_icc(Bytes z) {
 }
 
 Result<ImageHeader> probe_jpeg(Bytes b) {
-  ImageHeader h{Format::kJpeg};
+  ImageHeader h;
+  h.format = Format::kJpeg;
   std::vector<std::pair<int, Bytes>> icc_parts;  // APP2 ICC_PROFILE segments by sequence number
   std::size_t pos = 2;
   bool have_sof = false;
@@ -153,7 +154,8 @@ Result<ImageHeader> probe_jpeg(Bytes b) {
 }
 
 Result<ImageHeader> probe_png(Bytes b) {
-  ImageHeader h{Format::kPng};
+  ImageHeader h;
+  h.format = Format::kPng;
   std::size_t pos = 8;
   bool first = true;
   while (true) {
@@ -183,7 +185,8 @@ Result<ImageHeader> probe_png(Bytes b) {
 }
 
 Result<ImageHeader> probe_webp(Bytes b) {
-  ImageHeader h{Format::kWebp};
+  ImageHeader h;
+  h.format = Format::kWebp;
   std::uint64_t riff = le32(&b[4]);
   if (riff + 8 > b.size()) return corrupt(Format::kWebp, "RIFF data runs past the end");
   std::size_t end = std::size_t(riff) + 8;
@@ -231,7 +234,8 @@ Result<ImageHeader> probe_webp(Bytes b) {
 }
 
 Result<ImageHeader> probe_tiff(Bytes b) {
-  ImageHeader h{Format::kTiff};
+  ImageHeader h;
+  h.format = Format::kTiff;
   if (b[2] == 43 || b[3] == 43) return invalid_argument("unsupported image format (BigTIFF)");
   TiffReader t(b);
   if (!t.valid()) return corrupt(Format::kTiff, "image directory runs past the end");
@@ -253,7 +257,8 @@ Result<ImageHeader> probe_tiff(Bytes b) {
 }
 
 Result<ImageHeader> probe_bmp(Bytes b) {
-  ImageHeader h{Format::kBmp};
+  ImageHeader h;
+  h.format = Format::kBmp;
   if (b.size() < 26) return corrupt(Format::kBmp, "header runs past the end");
   std::uint32_t data_offset = le32(&b[10]);
   std::uint32_t dib = le32(&b[14]);

@@ -66,6 +66,9 @@ std::map<CacheKey, std::shared_ptr<Session>> g_cache;
 Result<std::unique_ptr<InferenceBackend>> make_opencv_backend(const fs::path& onnx, const BackendOptions& options) {
   ATELIER_ASSIGN_OR_RETURN(int threads, resolve_thread_count(options.threads));
   cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_ERROR);
+  // The layer factory is process-wide: registration and the net's creation go together.
+  static std::mutex factory_mu;
+  std::lock_guard lock(factory_mu);
   if (options.fast_convolution) register_fast_convolution();
   else unregister_fast_convolution();
   try {

@@ -77,6 +77,9 @@ cv::Mat upsample_matte(const SubjectMap& coarse, cv::Size size) {
 cv::Mat refine_matte(const SubjectMap& coarse, const image::Image& photo, const RefineOptions& opt) {
   CV_Assert(coarse.probability.type() == CV_32FC1);
   const cv::Size full(photo.width(), photo.height());
+  const double upsampling = std::max(double(full.width) / coarse.probability.cols,
+                                     double(full.height) / coarse.probability.rows);
+  if (upsampling <= 1.0) return upsample_matte(coarse, full);  // the map is as fine as the photo
   const cv::Size work = working_size(full, opt.work_size);
 
   // The guide and the coarse matte at the working resolution.
@@ -102,13 +105,16 @@ cv::Mat refine_matte(const SubjectMap& coarse, const image::Image& photo, const 
   ColourEstimates colours;
   if (opt.colour_model) colours = estimate_colours(guide, p, opt.confident_low, opt.confident_high);
 
-  // Band weight: 1 near uncertain pixels, fading to 0 over `radius`, exactly 0 elsewhere.
-  cv::Mat uncertain = (p > opt.confident_low) & (p < opt.confident_high);
-  const int band = std::max(1, opt.band_radius);
-  cv::dilate(uncertain, uncertain, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * band + 1, 2 * band + 1)));
+  // Band weight: 1 within `band` of the 0.5 contour, exactly 0 elsewhere (with a one-pixel
+  // soft edge at the working resolution).
+  const double work_per_full = double(work.width) / full.width;
+  const int band = std::max(1, int(std::lround(opt.band_per_scale * upsampling * work_per_full)));
+  cv::Mat inside = p > 0.5f, contour;
+  cv::morphologyEx(inside, contour, cv::MORPH_GRADIENT, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3)));
+  cv::dilate(contour, contour, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * band + 1, 2 * band + 1)));
   cv::Mat weight;
-  uncertain.convertTo(weight, CV_32F, 1.0 / 255.0);
-  weight = box(weight, std::max(1, band / 2));
+  contour.convertTo(weight, CV_32F, 1.0 / 255.0);
+  weight = box(weight, 1);
 
   const image::RowUpsampler coarse_rows(coarse.probability, full, coarse.sampling);
   const image::RowUpsampler coeff_rows(coeffs, full), weight_rows(weight, full);

@@ -1,7 +1,8 @@
 // From the model's coarse matte to a full-resolution alpha matte.
 // upsample_matte: bilinear, nothing else (what the peers do).
-// refine_matte: edge-aware refinement in a band around the subject's boundary, in two
-// parts that are combined per pixel:
+// refine_matte: edge-aware refinement where the model's grid is coarser than the photo's:
+// in a band around the matte's outline (its 0.5 contour) whose width grows with the
+// upsampling factor (photo size / model size), in two parts combined per pixel:
 //   1. a colour guided filter (He et al.) in its fast form, iterated: coefficients computed
 //      at a working resolution and applied to the full-resolution photo, so the edge
 //      follows the photo's own edges, not the model's 1024 grid;
@@ -10,8 +11,8 @@
 //      differ clearly and the pixel lies near the line between them. It puts soft edges
 //      where the colours say (a mixed pixel gets a partial alpha, a subject-coloured pixel
 //      the model missed gets 1) and removes the guided filter's texture ripple.
-// Where the coarse matte is confident and no edge is near, the result equals
-// upsample_matte exactly.
+// Away from the band the result equals upsample_matte exactly; a photo no larger than the
+// model's map has nothing to recover, and gets upsample_matte unchanged.
 #pragma once
 
 #include <opencv2/core.hpp>
@@ -25,9 +26,9 @@ struct RefineOptions {
   int work_size = 1024;          // long side of the working resolution
   int radius = 16;               // guided-filter window radius (working pixels)
   float eps = 1e-4f;             // regularisation, guide in [0,1]
-  float confident_low = 0.1f;    // coarse values <= this are confident background
-  float confident_high = 0.9f;   // coarse values >= this are confident subject
-  int band_radius = 3;           // band half-width around uncertain pixels (working pixels)
+  float confident_low = 0.1f;    // coarse values <= this are confident background (colours)
+  float confident_high = 0.9f;   // coarse values >= this are confident subject (colours)
+  float band_per_scale = 1.5f;   // band half-width in photo pixels per unit of upsampling
   int iterations = 2;            // the filter re-applied to its own output sharpens further
   bool colour_model = true;      // part 2 above
   float colour_separation = 0.12f;  // |F̂ − B̂| (RGB in [0,1]) from which colours are trusted ...

@@ -185,6 +185,22 @@ TEST(CutoutCli, UnwritableOutputIsOneLine) {
   EXPECT_EQ(listing(t.out), std::vector<std::string>{"plain-file"});
 }
 
+TEST(CutoutCli, SameStemsGetNumberedNamesAndMasksStayExactInWebp) {
+  BadInputs t;
+  const std::string chelsea = sample("chelsea.png").string();
+  ProcessResult r = run_atelier({"cutout", chelsea, chelsea, "-o", t.out.string(), "--mask", "--format", "webp", "-q"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(listing(t.out), (std::vector<std::string>{"chelsea-2.webp", "chelsea.webp"}));
+  ProcessResult png = run_atelier({"cutout", chelsea, "-o", (t.dir.path() / "m.png").string(), "--mask", "-q"});
+  ASSERT_EQ(png.exit_code, 0);
+  auto webp = image::read_image(t.out / "chelsea.webp");
+  auto exact = image::read_image(t.dir.path() / "m.png");
+  ASSERT_TRUE(webp.ok() && exact.ok());
+  cv::Mat webp_gray;
+  cv::extractChannel(webp->mat(), webp_gray, 0);  // WebP decodes as RGB
+  EXPECT_EQ(cv::norm(webp_gray, exact->mat(), cv::NORM_INF), 0.0);  // lossless
+}
+
 TEST(CutoutCli, JsonLinesForApps) {
   BadInputs t;
   ProcessResult r = run_atelier({"cutout", sample("chelsea.png").string(), "-o", (t.out / "c.png").string(), "--json"});
@@ -193,6 +209,12 @@ TEST(CutoutCli, JsonLinesForApps) {
   EXPECT_NE(r.out.find("\"ok\":true"), std::string::npos);
   EXPECT_NE(r.out.find("\"inference\":"), std::string::npos);
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1);
+  // A failure names its input, the planned output and the reason.
+  r = run_atelier({"cutout", (t.in / "none.png").string(), "-o", (t.out / "n.png").string(), "--json"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("\"ok\":false"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"output\":\"" + (t.out / "n.png").string() + "\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"error\":\"" + (t.in / "none.png").string() + ": no such file\""), std::string::npos);
 }
 
 }  // namespace

@@ -24,7 +24,8 @@ TEST(Composite, OverOnKnownPixels) {
 TEST(Composite, ImageOverColourAndOverImage) {
   cv::Mat fg(2, 2, CV_32FC3, cv::Scalar(1, 1, 1));  // white
   cv::Mat alpha = (cv::Mat_<float>(2, 2) << 1, 0.5f, 0, 0.25f);
-  Backdrop black_opaque{{0, 0, 0, 1}};
+  Backdrop black_opaque;
+  black_opaque.color = {0, 0, 0, 1};
   cv::Mat out = composite_over(fg, alpha, black_opaque, CV_8U, true);
   ASSERT_EQ(out.type(), CV_8UC3);
   EXPECT_EQ(out.at<cv::Vec3b>(0, 0), cv::Vec3b(255, 255, 255));
@@ -32,7 +33,8 @@ TEST(Composite, ImageOverColourAndOverImage) {
   EXPECT_EQ(out.at<cv::Vec3b>(1, 0), cv::Vec3b(0, 0, 0));
   EXPECT_EQ(out.at<cv::Vec3b>(1, 1), cv::Vec3b(64, 64, 64));
 
-  Backdrop transparent{{0, 0, 0, 0}};
+  Backdrop transparent;
+  transparent.color = {0, 0, 0, 0};
   cv::Mat rgba = composite_over(fg, alpha, transparent, CV_16U, false);
   ASSERT_EQ(rgba.type(), CV_16UC4);
   EXPECT_EQ(rgba.at<cv::Vec4w>(0, 1), cv::Vec4w(65535, 65535, 65535, 32768));

@@ -2,6 +2,8 @@
 // `make test` runs first) on Debian's sample photos.
 #include <gtest/gtest.h>
 
+#include <opencv2/imgproc.hpp>
+
 #include "image/codec.h"
 #include "support/test_support.h"
 #include "vision/cutout.h"
@@ -13,10 +15,17 @@ struct Probe {
   int x, y;
 };
 
-cv::Mat alpha_of(const std::string& photo_name, bool refine) {
+// `scale` > 1 enlarges the photo first, so that the model's map is coarser than the photo
+// and refinement has work to do (it leaves photos at or below the map's size alone).
+cv::Mat alpha_of(const std::string& photo_name, bool refine, double scale = 1.0) {
   auto photo = image::read_image(testing::sample(photo_name));
   EXPECT_TRUE(photo.ok()) << photo.status().message();
   if (!photo.ok()) return {};
+  if (scale != 1.0) {
+    cv::Mat big;
+    cv::resize(photo->mat(), big, cv::Size(), scale, scale, cv::INTER_CUBIC);
+    photo = image::Image(big);
+  }
   CutoutOptions opt;
   opt.refine = refine;
   opt.mask_only = true;
@@ -46,6 +55,18 @@ TEST(CutoutModel, AstronautFaceAndSuitOpaqueSkyTransparent) {
     expect_subject(a, {{230, 100}, {200, 300}, {100, 400}, {150, 200}}, {{2, 2}, {509, 2}, {300, 60}, {450, 150}},
                    0.45, 0.62);
   }
+}
+
+TEST(CutoutModel, RefinementAtThreeTimesTheModelsScaleKeepsTheSubjectWhole) {
+  cv::Mat plain = alpha_of("astronaut.png", false, 3.0);
+  cv::Mat refined = alpha_of("astronaut.png", true, 3.0);
+  ASSERT_FALSE(plain.empty() || refined.empty());
+  expect_subject(refined, {{690, 300}, {600, 900}, {300, 1200}, {450, 600}}, {{6, 6}, {1527, 6}, {900, 180}, {1350, 450}},
+                 0.45, 0.62);
+  // Only edges move: the masks agree almost everywhere.
+  cv::Mat a = plain > 127, b = refined > 127;
+  double iou = cv::countNonZero(a & b) / double(cv::countNonZero(a | b));
+  EXPECT_GE(iou, 0.98);
 }
 
 TEST(CutoutModel, ChelseaCatOpaqueBackgroundTransparent) {

@@ -42,7 +42,8 @@ TEST(Foreground, RemovesASyntheticHalo) {
   EXPECT_GT(band, 25);  // the photo itself has the fringe there
 
   // On a new blue background, F leaves no green fringe; the photo's colours would.
-  image::Backdrop blue{{0, 0, 1, 1}};
+  image::Backdrop blue;
+  blue.color = {0, 0, 1, 1};
   cv::Mat clean = image::composite_over(f, h.alpha, blue, CV_8U, true);
   cv::Mat naive = image::composite_over(h.photo.mat(), h.alpha, blue, CV_8U, true);
   int clean_max = 0, naive_max = 0;
