@@ -7,12 +7,8 @@
 #include <opencv2/core.hpp>
 #include <opencv2/core/utility.hpp>
 
-// As in winograd.cpp: the inner loop is also compiled for AVX2 and picked at load time.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define ATELIER_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define ATELIER_SIMD_CLONES
-#endif
+// The inner loops are also compiled for AVX2 and picked at load time.
+#include "ml/simd_clones.h"
 
 namespace atelier::ml {
 namespace direct_detail {

@@ -61,8 +61,22 @@ std::vector<InstalledModel> ModelStore::list() const {
   return out;
 }
 
+void ModelStore::remove_stale_temporaries(std::chrono::seconds age) const {
+  const auto now = fs::file_time_type::clock::now();
+  std::error_code ec;
+  for (const fs::path& dir : {home_, models_dir()}) {
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      const std::string name = entry.path().filename().string();
+      if (name.rfind(".staging-", 0) != 0 && name.rfind(".download-", 0) != 0) continue;
+      auto modified = fs::last_write_time(entry.path(), ec);
+      if (!ec && now - modified > age) fs::remove_all(entry.path(), ec);
+    }
+  }
+}
+
 Result<InstalledModel> ModelStore::install(const onnx::ModelProto& model, ModelManifest manifest) {
   ATELIER_TRY(validate_model_name(manifest.name));
+  remove_stale_temporaries();
   ATELIER_TRY(ensure_directory(models_dir()));
   ATELIER_ASSIGN_OR_RETURN(TempDir staging, TempDir::create(models_dir(), ".staging-" + manifest.name + "-"));
   {

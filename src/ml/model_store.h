@@ -5,6 +5,7 @@
 // replaced model is swapped in one step. Reads are safe while another process installs.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -43,6 +44,10 @@ class ModelStore {
   // Serializes `model`, writes it with `manifest` (its sha256, bytes and file are filled
   // in here) and swaps it into place. Errors name the path; disk full is kResourceExhausted.
   Result<InstalledModel> install(const onnx::ModelProto& model, ModelManifest manifest);
+
+  // Removes what killed fetches and imports left behind (hidden .staging-* and
+  // .download-* folders older than `age`; younger ones may belong to a running process).
+  void remove_stale_temporaries(std::chrono::seconds age = std::chrono::hours(1)) const;
 
  private:
   std::filesystem::path home_;

@@ -14,13 +14,9 @@
 #include <opencv2/core.hpp>
 #include <opencv2/core/utility.hpp>
 
-// The input and output transforms are plain loops written for auto-vectorisation; on
-// x86-64 they are also compiled for AVX2 and picked at load time (GCC function clones).
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define ATELIER_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define ATELIER_SIMD_CLONES
-#endif
+// The input and output transforms are plain loops written for auto-vectorisation, also
+// compiled for AVX2 and picked at load time.
+#include "ml/simd_clones.h"
 
 namespace atelier::ml {
 

@@ -8,53 +8,22 @@
 #include <random>
 #include <vector>
 
+#include "support/conv3x3_case.h"
+
 namespace atelier::ml {
 namespace {
 
-struct Case {
-  int cin, cout, h, w;
-  int pt, pb, pl, pr;
-  int dh, dw;
-  int batch;
-  bool bias;
-  ConvActivation act;
-};
+using Case = testing::Conv3x3Case;
 
 void check(const Case& c) {
   SCOPED_TRACE(::testing::Message() << c.cin << "->" << c.cout << " " << c.h << "x" << c.w
                                     << " pads " << c.pt << c.pb << c.pl << c.pr << " dil " << c.dh
                                     << "x" << c.dw << " batch " << c.batch);
-  Conv3x3Geometry g;
-  g.in_channels = c.cin;
-  g.out_channels = c.cout;
-  g.in_h = c.h;
-  g.in_w = c.w;
-  g.pad_top = c.pt;
-  g.pad_left = c.pl;
-  g.dilation_h = c.dh;
-  g.dilation_w = c.dw;
-  g.out_h = c.h + c.pt + c.pb - 2 * c.dh;
-  g.out_w = c.w + c.pl + c.pr - 2 * c.dw;
-  std::mt19937 rng(c.cin * 31 + c.cout);
-  std::uniform_real_distribution<float> u(-1.f, 1.f);
-  std::vector<float> in(std::size_t(c.batch) * c.cin * c.h * c.w), w(std::size_t(c.cout) * c.cin * 9),
-      bias(c.cout);
-  for (float& v : in) v = u(rng);
-  for (float& v : w) v = u(rng);
-  for (float& v : bias) v = u(rng);
-  const TensorStrides is{std::size_t(c.cin) * c.h * c.w, std::size_t(c.h) * c.w, std::size_t(c.w)};
-  const std::size_t orow = std::size_t(g.out_w) + 5;  // padded rows: strides are honoured
-  const TensorStrides os{std::size_t(c.cout) * g.out_h * orow, std::size_t(g.out_h) * orow, orow};
-  std::vector<float> want(c.batch * os.batch, -3.f), got(c.batch * os.batch, -3.f);
-  const float* b = c.bias ? bias.data() : nullptr;
-  reference_conv3x3(in.data(), is, want.data(), os, c.batch, g, w.data(), b, c.act);
-  direct_conv3x3(in.data(), is, got.data(), os, c.batch, g, w.data(), b, c.act);
-  double diff = 0, mag = 1e-12;
-  for (std::size_t i = 0; i < got.size(); ++i) {
-    diff = std::max(diff, double(std::fabs(got[i] - want[i])));
-    mag = std::max(mag, double(std::fabs(want[i])));
-  }
-  EXPECT_LE(diff / mag, 1e-5);
+  // Output rows padded (row stride > width) to check that strides are honoured.
+  testing::Conv3x3Data d = testing::conv3x3_data(c, unsigned(c.cin * 31 + c.cout), 5, -3.f);
+  direct_conv3x3(d.in.data(), d.in_strides, d.got.data(), d.out_strides, c.batch, d.g, d.weights.data(),
+                 d.bias_or_null(), c.act);
+  EXPECT_LE(testing::max_rel_error(d.got, d.want), 1e-5);
 }
 
 TEST(DirectConv, MatchesReference) {

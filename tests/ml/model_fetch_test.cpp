@@ -181,6 +181,20 @@ TEST(ModelStore, FindNamesTheCommandThatInstalls) {
   EXPECT_EQ(f.store.find("../x").status().code(), StatusCode::kInvalidArgument);
 }
 
+TEST(ModelStore, StaleTemporariesOfKilledFetchesAreRemoved) {
+  Fixture f;
+  fs::create_directories(f.store.models_dir() / ".staging-isnet-old");
+  fs::create_directories(f.store.home() / ".download-old");
+  fs::create_directories(f.store.models_dir() / ".staging-isnet-running");
+  const auto two_hours_ago = fs::file_time_type::clock::now() - std::chrono::hours(2);
+  fs::last_write_time(f.store.models_dir() / ".staging-isnet-old", two_hours_ago);
+  fs::last_write_time(f.store.home() / ".download-old", two_hours_ago);
+  f.store.remove_stale_temporaries();
+  EXPECT_FALSE(fs::exists(f.store.models_dir() / ".staging-isnet-old"));
+  EXPECT_FALSE(fs::exists(f.store.home() / ".download-old"));
+  EXPECT_TRUE(fs::exists(f.store.models_dir() / ".staging-isnet-running"));  // may be in use
+}
+
 TEST(ModelStore, ReinstallSwapsInOneStep) {
   Fixture f;
   FakePackage p = fake_package();

@@ -10,69 +10,32 @@
 
 #include <opencv2/core/utility.hpp>
 
+#include "support/conv3x3_case.h"
+
 namespace atelier::ml {
 namespace {
 
-struct Case {
-  int cin, cout, h, w;
-  int pt, pb, pl, pr;
-  int dh, dw;
-  int batch;
-  bool bias;
-  ConvActivation act;
-};
-
-double max_rel_error(const std::vector<float>& got, const std::vector<float>& want) {
-  double diff = 0, mag = 1e-12;
-  for (std::size_t i = 0; i < got.size(); ++i) {
-    diff = std::max(diff, double(std::fabs(got[i] - want[i])));
-    mag = std::max(mag, double(std::fabs(want[i])));
-  }
-  return diff / mag;
-}
+using testing::Conv3x3Case;
+using testing::max_rel_error;
+using Case = Conv3x3Case;
 
 void check(const Case& c) {
   SCOPED_TRACE(::testing::Message() << c.cin << "->" << c.cout << " " << c.h << "x" << c.w
                                     << " pads " << c.pt << c.pb << c.pl << c.pr << " dil " << c.dh
                                     << "x" << c.dw << " batch " << c.batch);
-  Conv3x3Geometry g;
-  g.in_channels = c.cin;
-  g.out_channels = c.cout;
-  g.in_h = c.h;
-  g.in_w = c.w;
-  g.pad_top = c.pt;
-  g.pad_left = c.pl;
-  g.dilation_h = c.dh;
-  g.dilation_w = c.dw;
-  g.out_h = c.h + c.pt + c.pb - 2 * c.dh;
-  g.out_w = c.w + c.pl + c.pr - 2 * c.dw;
-  ASSERT_GT(g.out_h, 0);
-  ASSERT_GT(g.out_w, 0);
-
-  std::mt19937 rng(c.cin * 131 + c.cout * 7 + c.h);
-  std::uniform_real_distribution<float> u(-1.f, 1.f);
-  std::vector<float> in(std::size_t(c.batch) * c.cin * c.h * c.w), w(std::size_t(c.cout) * c.cin * 9),
-      bias(c.cout);
-  for (float& v : in) v = u(rng);
-  for (float& v : w) v = u(rng);
-  for (float& v : bias) v = u(rng);
-
   // Output rows padded (row stride > width) to check that strides are honoured.
-  const TensorStrides is{std::size_t(c.cin) * c.h * c.w, std::size_t(c.h) * c.w, std::size_t(c.w)};
-  const std::size_t orow = std::size_t(g.out_w) + 3;
-  const TensorStrides os{std::size_t(c.cout) * g.out_h * orow, std::size_t(g.out_h) * orow, orow};
-  std::vector<float> want(c.batch * os.batch, -7.f), got(c.batch * os.batch, -7.f);
-  reference_conv3x3(in.data(), is, want.data(), os, c.batch, g, w.data(), c.bias ? bias.data() : nullptr,
-                    c.act);
+  testing::Conv3x3Data d = testing::conv3x3_data(c, unsigned(c.cin * 131 + c.cout * 7 + c.h), 3, -7.f);
+  ASSERT_GT(d.g.out_h, 0);
+  ASSERT_GT(d.g.out_w, 0);
   WinogradConv3x3 conv;
-  conv.set_weights(w.data(), c.cout, c.cin);
+  conv.set_weights(d.weights.data(), c.cout, c.cin);
   EXPECT_EQ(conv.bytes(), std::size_t(36) * c.cout * c.cin * sizeof(float));
-  conv.run(in.data(), is, got.data(), os, c.batch, g, c.bias ? bias.data() : nullptr, c.act);
-  EXPECT_LE(max_rel_error(got, want), 1e-5);
+  conv.run(d.in.data(), d.in_strides, d.got.data(), d.out_strides, c.batch, d.g, d.bias_or_null(), c.act);
+  EXPECT_LE(max_rel_error(d.got, d.want), 1e-5);
   // The row padding is left alone.
-  for (std::size_t i = 0; i < got.size(); ++i) {
-    if (i % orow >= std::size_t(g.out_w)) {
-      ASSERT_EQ(got[i], -7.f) << i;
+  for (std::size_t i = 0; i < d.got.size(); ++i) {
+    if (i % d.out_row >= std::size_t(d.g.out_w)) {
+      ASSERT_EQ(d.got[i], -7.f) << i;
     }
   }
 }
