@@ -21,11 +21,6 @@ enum ExitCode : int {
 // "atelier: MESSAGE" on stderr, one line.
 void print_error(const std::string& message);
 
-// A usage error raised from a command's own validation (exit code 2).
-struct UsageError {
-  std::string message;
-};
-
 // "100M", "12000000", "0.5M" -> pixels. Errors as UsageError messages.
 Result<std::uint64_t> parse_pixel_count(const std::string& text);
 

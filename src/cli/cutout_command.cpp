@@ -49,8 +49,8 @@ bool is_image_name(const fs::path& p) {
 }
 
 // Expands folders (their image files, sorted, not recursive) and pairs every input with
-// its output path. Throws UsageError for contradictions found before any work.
-std::vector<Job> plan_jobs(const CutoutArgs& a, const std::string& ext) {
+// its output path. Errors are usage errors: contradictions found before any work.
+Result<std::vector<Job>> plan_jobs(const CutoutArgs& a, const std::string& ext) {
   std::vector<Job> jobs;
   bool any_dir = false;
   for (const auto& in : a.inputs) {
@@ -78,7 +78,7 @@ std::vector<Job> plan_jobs(const CutoutArgs& a, const std::string& ext) {
     return jobs;
   }
   if (fs::exists(out, ec) && !fs::is_directory(out, ec)) {
-    throw UsageError{"-o " + a.output + ": must be a folder when there are several inputs or a folder input"};
+    return invalid_argument("-o " + a.output + ": must be a folder when there are several inputs or a folder input");
   }
   // <stem><ext>; a second input with the same stem (a.jpg and a.png, or one file given
   // twice) gets <stem>-2<ext>, and so on.
@@ -111,12 +111,9 @@ int run_cutout(const CutoutArgs& a) {
   if (a.margin > 0 && !a.trim) return print_error("--margin needs --trim"), kExitUsage;
 
   std::string ext = a.format.empty() ? ".png" : "." + a.format;
-  std::vector<Job> jobs;
-  try {
-    jobs = plan_jobs(a, ext);
-  } catch (const UsageError& e) {
-    return print_error(e.message), kExitUsage;
-  }
+  auto planned = plan_jobs(a, ext);
+  if (!planned.ok()) return print_error(planned.status().message()), kExitUsage;
+  const std::vector<Job>& jobs = *planned;
   const bool opaque = a.mask || background->opaque();
   for (const auto& j : jobs) {
     if (!j.error.empty()) continue;
