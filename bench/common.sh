@@ -56,3 +56,15 @@ run_tolerant() {
     tail -n 10 "$out.err" | sed 's/^/  | /' >&2
   fi
 }
+
+# Fails with a clear message unless $ATELIER runs and has the given (sub)command, e.g.
+# `require_atelier_command crop` or `require_atelier_command eval crop`: the parent's --help
+# must list it under "Subcommands:" (CLI11 answers `atelier unknown --help` with the main
+# help and exit status 0, so that alone proves nothing). Checks no model.
+require_atelier_command() {
+  [[ -x "$ATELIER" ]] || die "$ATELIER not found: build it first (make build), or set ATELIER=/path/to/atelier"
+  local parent=("${@:1:$#-1}") last="${!#}" help
+  help="$("$ATELIER" "${parent[@]}" --help 2>&1)" || die "'$ATELIER ${parent[*]} --help' failed (stale build? run make build)"
+  sed -n '/^Subcommands:/,$p' <<<"$help" | grep -qE "^[[:space:]]+$last([[:space:]]|$)" ||
+    die "$ATELIER has no '$*' command (stale build? run make build)"
+}

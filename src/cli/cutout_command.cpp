@@ -6,10 +6,10 @@
 #include <filesystem>
 #include <map>
 #include <memory>
-#include <set>
 
 #include <nlohmann/json.hpp>
 
+#include "cli/batch.h"
 #include "cli/common.h"
 #include "core/files.h"
 #include "core/progress.h"
@@ -38,67 +38,6 @@ struct CutoutArgs {
   RuntimeFlags runtime;
 };
 
-struct Job {
-  fs::path input;
-  fs::path output;
-  std::string error;  // set when the input could not even be listed
-};
-
-bool is_image_name(const fs::path& p) {
-  return image::format_from_extension(p) != image::Format::kUnknown;
-}
-
-// Expands folders (their image files, sorted, not recursive) and pairs every input with
-// its output path. Errors are usage errors: contradictions found before any work.
-Result<std::vector<Job>> plan_jobs(const CutoutArgs& a, const std::string& ext) {
-  std::vector<Job> jobs;
-  bool any_dir = false;
-  for (const auto& in : a.inputs) {
-    std::error_code ec;
-    if (fs::is_directory(in, ec)) {
-      any_dir = true;
-      std::vector<fs::path> files;
-      for (const auto& e : fs::directory_iterator(in, ec)) {
-        std::string name = e.path().filename().string();
-        if (e.is_regular_file() && !name.empty() && name[0] != '.' && is_image_name(e.path())) files.push_back(e.path());
-      }
-      std::sort(files.begin(), files.end());
-      if (files.empty()) jobs.push_back({in, {}, in + ": no images found in this folder"});
-      for (auto& f : files) jobs.push_back({f, {}, ""});
-    } else {
-      jobs.push_back({in, {}, ""});
-    }
-  }
-  const fs::path out(a.output);
-  std::error_code ec;
-  const bool single_file = a.inputs.size() == 1 && !any_dir && !fs::is_directory(out, ec) &&
-                           !a.output.empty() && a.output.back() != '/';
-  if (single_file) {
-    jobs[0].output = out;
-    return jobs;
-  }
-  if (fs::exists(out, ec) && !fs::is_directory(out, ec)) {
-    return invalid_argument("-o " + a.output + ": must be a folder when there are several inputs or a folder input");
-  }
-  // <stem><ext>; a second input with the same stem (a.jpg and a.png, or one file given
-  // twice) gets <stem>-2<ext>, and so on.
-  std::set<std::string> taken;
-  for (auto& j : jobs) {
-    if (!j.error.empty()) continue;
-    const std::string stem = j.input.stem().string();
-    std::string name = stem + ext;
-    for (int n = 2; !taken.insert(name).second; ++n) name = stem + "-" + std::to_string(n) + ext;
-    j.output = out / name;
-  }
-  return jobs;
-}
-
-std::string seconds(double s) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f s", s);
-  return buf;
-}
-
 int run_cutout(const CutoutArgs& a) {
   // Everything that can be checked before touching a file is a usage error (exit 2).
   auto max_pixels = parse_pixel_count(a.max_pixels);
@@ -110,32 +49,30 @@ int run_cutout(const CutoutArgs& a) {
   if (a.margin < 0) return print_error("--margin must not be negative"), kExitUsage;
   if (a.margin > 0 && !a.trim) return print_error("--margin needs --trim"), kExitUsage;
 
-  std::string ext = a.format.empty() ? ".png" : "." + a.format;
-  auto planned = plan_jobs(a, ext);
-  if (!planned.ok()) return print_error(planned.status().message()), kExitUsage;
-  const std::vector<Job>& jobs = *planned;
+  auto target = OutputTarget::plan(a.output, a.inputs);
+  if (!target.ok()) return print_error(target.status().message()), kExitUsage;
+  std::vector<BatchItem> items = expand_inputs(a.inputs);
+  const std::string ext = a.format.empty() ? ".png" : "." + a.format;
   const bool opaque = a.mask || background->opaque();
-  for (const auto& j : jobs) {
-    if (!j.error.empty()) continue;
-    image::Format f = image::format_from_extension(j.output);
+  for (auto& item : items) {
+    if (!item.error.empty()) continue;
+    const fs::path out = target->is_folder() ? target->unique(item.input.stem().string(), ext) : target->path();
+    const image::Format f = image::format_from_extension(out);
     if (f == image::Format::kUnknown) {
-      return print_error(j.output.string() + ": unknown output format (use .png, .webp or .jpg)"), kExitUsage;
+      return print_error(out.string() + ": unknown output format (use .png, .webp or .jpg)"), kExitUsage;
     }
     if (f == image::Format::kJpeg && !opaque) {
-      return print_error(j.output.string() +
+      return print_error(out.string() +
                          ": JPEG cannot store transparency (use .png or .webp, or --background COLOUR|blur|FILE)"),
              kExitUsage;
     }
     std::error_code ec;
-    if (fs::exists(j.input, ec) && fs::equivalent(j.input, j.output, ec)) {
-      return print_error(j.output.string() + ": refusing to overwrite the input"), kExitUsage;
+    if (fs::exists(item.input, ec) && fs::equivalent(item.input, out, ec)) {
+      return print_error(out.string() + ": refusing to overwrite the input"), kExitUsage;
     }
+    item.output = out;
   }
-  // Folder output: create it now (once), so per-file writes only fail for real reasons.
-  const bool folder = jobs.size() > 1 || (jobs.size() == 1 && jobs[0].output != fs::path(a.output));
-  if (folder) {
-    if (Status s = ensure_directory(a.output); !s.ok()) return print_error(s.message()), kExitFailed;
-  }
+  if (Status s = target->prepare(); !s.ok()) return print_error(s.message()), kExitFailed;
 
   vision::CutoutOptions opt;
   opt.model = a.model;
@@ -147,90 +84,42 @@ int run_cutout(const CutoutArgs& a) {
   opt.mask_only = a.mask;
   opt.trim = a.trim;
   opt.margin = a.margin;
-
   // A mask is data, not a picture: as WebP it is lossless unless a quality is asked for.
   const int quality = a.quality > 0 ? a.quality : (a.mask ? 101 : 90);
 
   // The model is loaded by the first image that decodes (ml::get_session caches it for
   // the rest of the batch), so bad inputs fail fast without waiting for a model load.
-  const auto start = Clock::now();
-  double load_s = 0;
-
-  const bool verbose = !a.runtime.quiet;
-  ProgressBar bar(int(jobs.size()), verbose && jobs.size() > 1);
-  int done = 0, failed = 0;
-  std::vector<double> times;
-  for (std::size_t i = 0; i < jobs.size(); ++i) {
-    const Job& j = jobs[i];
-    bar.update(int(i), j.input.filename().string());
-    const auto t0 = Clock::now();
-    Status status;
-    vision::CutoutResult result;
-    double loading = 0;  // the model load, done by the first image, is not its own time
-    auto img = j.error.empty() ? image::read_image(j.input, limits) : Result<image::Image>(invalid_argument(j.error));
-    if (!img.ok()) {
-      status = img.status();
-    } else {
-      const auto tl = Clock::now();
-      auto session = ml::get_session(opt.model, opt.backend);
-      if (load_s == 0) loading = std::chrono::duration<double>(Clock::now() - tl).count();
-      if (!session.ok()) {  // no model: nothing else can succeed
-        bar.clear();
-        print_error(session.status().message());
-        return kExitFailed;
-      }
+  double load_s = -1;
+  auto work = [&](const BatchItem& item) {
+    ItemOutcome out;
+    const fs::path& output = item.output;
+    out.json["output"] = output.string();
+    auto img = image::read_image(item.input, limits);
+    if (!img.ok()) return out.status = img.status(), out;
+    const auto tl = Clock::now();
+    auto session = ml::get_session(opt.model, opt.backend);
+    if (!session.ok()) return ItemOutcome::stop(session.status());
+    if (load_s < 0) {
+      out.excluded_seconds = std::chrono::duration<double>(Clock::now() - tl).count();
       load_s = (*session)->load_seconds;
-      auto r = vision::cutout(*img, opt);
-      if (!r.ok()) {
-        status = r.status().with_context(j.input.string());
-      } else {
-        result = std::move(r).value();
-        status = image::write_image(j.output, result.image, {.quality = quality});
-      }
     }
-    const double secs = std::chrono::duration<double>(Clock::now() - t0).count() - loading;
-    bar.clear();
-    if (!status.ok()) {
-      ++failed;
-      print_error(status.message());
-    } else {
-      ++done;
-      times.push_back(secs);
-    }
-    if (a.json) {
-      nlohmann::json line = {{"input", j.input.string()}, {"ok", status.ok()}, {"seconds", secs}};
-      if (!j.output.empty()) line["output"] = j.output.string();
-      if (status.ok()) {
-        const auto& t = result.timings;
-        line["width"] = result.image.width();
-        line["height"] = result.image.height();
-        line["crop"] = {result.crop.x, result.crop.y, result.crop.width, result.crop.height};
-        line["timings"] = {{"inference", t.inference}, {"matte", t.matte}, {"foreground", t.foreground},
+    auto r = vision::cutout(*img, opt);
+    if (!r.ok()) return out.status = r.status().with_context(item.input.string()), out;
+    out.status = image::write_image(output, r->image, {.quality = quality});
+    if (!out.status.ok()) return out;
+    const auto& t = r->timings;
+    out.json["width"] = r->image.width();
+    out.json["height"] = r->image.height();
+    out.json["crop"] = {r->crop.x, r->crop.y, r->crop.width, r->crop.height};
+    out.json["timings"] = {{"inference", t.inference}, {"matte", t.matte}, {"foreground", t.foreground},
                            {"composite", t.composite}};
-      } else {
-        line["error"] = status.message();
-      }
-      std::printf("%s\n", line.dump().c_str());
-    } else if (verbose && status.ok()) {
-      const auto& t = result.timings;
-      std::printf("%s -> %s  %s (inference %s, matte %s, foreground %s, composite %s)\n", j.input.string().c_str(),
-                  j.output.string().c_str(), seconds(secs).c_str(), seconds(t.inference).c_str(),
-                  seconds(t.matte).c_str(), seconds(t.foreground).c_str(), seconds(t.composite).c_str());
-    }
-    std::fflush(stdout);
-  }
-  bar.clear();
-  if (verbose && !a.json) {
-    const double total = std::chrono::duration<double>(Clock::now() - start).count();
-    std::printf("cutout: %d done, %d failed in %s (model load %s", done, failed, seconds(total).c_str(),
-                seconds(load_s).c_str());
-    if (!times.empty()) {
-      std::sort(times.begin(), times.end());
-      std::printf(", median %s per image", seconds(times[times.size() / 2]).c_str());
-    }
-    std::printf(")\n");
-  }
-  return failed ? kExitFailed : kExitOk;
+    out.line = item.input.string() + " -> " + output.string();
+    out.detail = "inference " + format_seconds(t.inference) + ", matte " + format_seconds(t.matte) + ", foreground " +
+                 format_seconds(t.foreground) + ", composite " + format_seconds(t.composite);
+    return out;
+  };
+  return run_batch(items, {"cutout", a.runtime.quiet, a.json}, work,
+                   [&] { return "model load " + format_seconds(std::max(load_s, 0.0)); });
 }
 
 }  // namespace

@@ -82,6 +82,11 @@ Result<std::unique_ptr<InferenceBackend>> make_opencv_backend(const fs::path& on
   }
 }
 
+Result<Tensor> Session::run(const Tensor& input) {
+  ++runs_;
+  return backend_->run(model_.manifest.input, input, model_.manifest.postprocess.output);
+}
+
 Result<std::shared_ptr<Session>> get_session(const InstalledModel& model, const BackendOptions& options) {
   std::lock_guard lock(g_cache_mu);
   CacheKey key{model.model_path().string(), model.manifest.sha256, options};

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -48,12 +49,17 @@ class Session {
       : model_(std::move(model)), backend_(std::move(backend)) {}
   const ModelManifest& manifest() const { return model_.manifest; }
   InferenceBackend& backend() { return *backend_; }
+  // Runs the model on `input` (fed to the manifest's input, returning its output).
+  Result<Tensor> run(const Tensor& input);
+  // How many times run() was called: shows that analyses are not repeated.
+  int runs() const { return runs_.load(); }
   // Seconds spent loading (for timing reports).
   double load_seconds = 0;
 
  private:
   InstalledModel model_;
   std::unique_ptr<InferenceBackend> backend_;
+  std::atomic<int> runs_{0};
 };
 
 // Process-wide cache of sessions, keyed by model file and options. Thread-safe.

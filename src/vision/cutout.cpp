@@ -5,6 +5,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "image/composite.h"
+#include "vision/analysis_cache.h"
 #include "vision/subject.h"
 
 namespace atelier::vision {
@@ -31,7 +32,7 @@ Result<CutoutResult> cutout(const image::Image& photo, const CutoutOptions& opti
   if (photo.empty()) return invalid_argument("empty image");
   ATELIER_ASSIGN_OR_RETURN(std::shared_ptr<ml::Session> session, ml::get_session(options.model, options.backend));
   auto t = Clock::now();
-  ATELIER_ASSIGN_OR_RETURN(SubjectMap coarse, predict_subject(photo, *session));
+  ATELIER_ASSIGN_OR_RETURN(SubjectMap coarse, cached_subject(photo, *session, image_key(photo)));
   double inference = since(t);
   ATELIER_ASSIGN_OR_RETURN(CutoutResult result, cutout_with_matte(photo, coarse, options));
   result.timings.inference = inference;

@@ -2,6 +2,8 @@
 // from a segmentation model run through its manifest's pre- and post-processing.
 #pragma once
 
+#include <string>
+
 #include <opencv2/core.hpp>
 
 #include "core/status.h"
@@ -23,5 +25,9 @@ struct SubjectMap {
 
 // Runs the session's model on the photo with its manifest's pre- and post-processing.
 Result<SubjectMap> predict_subject(const image::Image& photo, ml::Session& session);
+
+// predict_subject through AnalysisCache::global(): the model runs once per image content
+// (`key` = image_key(photo)) and model, whatever operation asks.
+Result<SubjectMap> cached_subject(const image::Image& photo, ml::Session& session, const std::string& key);
 
 }  // namespace atelier::vision

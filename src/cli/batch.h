@@ -1,0 +1,84 @@
+// What every batch command shares (cutout, crop, saliency): expanding folders into image
+// files, deciding whether -o names a file or a folder, unique output names, and the loop
+// that runs one item at a time with a progress bar on a terminal, one error line per
+// failed item (the batch goes on), per-item lines or JSON lines, a summary line, and the
+// exit code (0 all done, 1 something failed).
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/status.h"
+
+namespace atelier::cli {
+
+struct BatchItem {
+  std::filesystem::path input;
+  std::string error;              // set for a folder that holds no images
+  std::filesystem::path output;   // planned by the command (may stay empty)
+};
+
+// Folders become their image files (by extension; sorted; not recursive; hidden files
+// skipped); everything else is kept as given, to fail later with its own reason.
+std::vector<BatchItem> expand_inputs(const std::vector<std::string>& inputs);
+
+// -o names a file only for one input that is not a folder, when it is not an existing
+// folder and does not end in '/'; otherwise it is a folder, created by prepare().
+class OutputTarget {
+ public:
+  // Errors (usage): "-o X: must be a folder when there are several inputs or a folder input".
+  static Result<OutputTarget> plan(const std::string& output, const std::vector<std::string>& inputs);
+  bool is_folder() const { return folder_; }
+  const std::filesystem::path& path() const { return path_; }
+  // folder/<base><ext>, or <base>-2<ext>, -3, ... when that name is taken already.
+  std::filesystem::path unique(const std::string& base, const std::string& ext);
+  // Creates the folder (no-op for a file target).
+  Status prepare() const;
+
+ private:
+  std::filesystem::path path_;
+  bool folder_ = false;
+  std::set<std::string> taken_;
+};
+
+struct ItemOutcome {
+  static ItemOutcome failed(Status s) {
+    ItemOutcome o;
+    o.status = std::move(s);
+    return o;
+  }
+  // Stops the batch: nothing else can succeed (e.g. no model).
+  static ItemOutcome stop(Status s) {
+    ItemOutcome o = failed(std::move(s));
+    o.fatal = true;
+    return o;
+  }
+  Status status;
+  // Shown on success when not quiet and not --json: "<line>  1.23 s (<detail>)".
+  std::string line;
+  std::string detail;
+  nlohmann::json json;       // fields added to the item's JSON line
+  double excluded_seconds = 0;  // one-time work not charged to this item (model load)
+  bool fatal = false;        // stop the batch (e.g. no model: nothing else can succeed)
+};
+
+struct BatchSettings {
+  std::string verb;  // "cutout", in the summary line
+  bool quiet = false;
+  bool json = false;
+};
+
+// Runs `work` for each item; `summary_extra` adds to the summary's parentheses.
+int run_batch(const std::vector<BatchItem>& items, const BatchSettings& settings,
+              const std::function<ItemOutcome(const BatchItem&)>& work,
+              const std::function<std::string()>& summary_extra = {});
+
+// "1.23 s"
+std::string format_seconds(double s);
+
+}  // namespace atelier::cli

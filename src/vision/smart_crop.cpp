@@ -1,0 +1,198 @@
+#include "vision/smart_crop.h"
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+
+#include <opencv2/imgproc.hpp>
+
+#include "vision/analysis_cache.h"
+
+namespace atelier::vision {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+bool parse_number(std::string_view s, double& v) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  return ec == std::errc() && p == s.data() + s.size() && std::isfinite(v) && v > 0 && v <= 100000;
+}
+
+// Bilinear interpolation of the table at a fractional map position.
+double table_at(const cv::Mat& t, double x, double y) {
+  x = std::clamp(x, 0.0, double(t.cols - 1));
+  y = std::clamp(y, 0.0, double(t.rows - 1));
+  const int x0 = std::min(int(x), t.cols - 2), y0 = std::min(int(y), t.rows - 2);  // tables are ≥ 2×2
+  const int x1 = std::min(x0 + 1, t.cols - 1), y1 = std::min(y0 + 1, t.rows - 1);
+  const double fx = x - x0, fy = y - y0;
+  const double top = t.at<double>(y0, x0) + fx * (t.at<double>(y0, x1) - t.at<double>(y0, x0));
+  const double bottom = t.at<double>(y1, x0) + fx * (t.at<double>(y1, x1) - t.at<double>(y1, x0));
+  return top + fy * (bottom - top);
+}
+
+struct Scored {
+  cv::Rect rect;
+  double score, kept, centre_distance;
+};
+
+// Best position of a w×h window (photo pixels) on the map's table.
+Scored best_position(const cv::Mat& table, double total, cv::Size photo, cv::Size win, float border_penalty) {
+  const double sx = double(table.cols - 1) / photo.width, sy = double(table.rows - 1) / photo.height;
+  // Candidate offsets: about one per map pixel along each free axis, and the last one.
+  auto offsets = [](int range, double per_map_pixel) {
+    std::vector<int> v;
+    const int step = std::max(1, int(std::floor(1.0 / per_map_pixel)));
+    for (int o = 0; o <= range; o += step) v.push_back(o);
+    if (v.back() != range) v.push_back(range);
+    return v;
+  };
+  const std::vector<int> xs = offsets(photo.width - win.width, sx), ys = offsets(photo.height - win.height, sy);
+  const double strip_x = 1.0, strip_y = 1.0;  // one map pixel
+  Scored best{{0, 0, win.width, win.height}, -1e300, 0, 1e300};
+  for (int y : ys) {
+    for (int x : xs) {
+      const double x0 = x * sx, x1 = (x + win.width) * sx, y0 = y * sy, y1 = (y + win.height) * sy;
+      const double inside = area_sum(table, x0, y0, x1, y1);
+      double cut = 0;
+      if (x > 0) cut += area_sum(table, x0, y0, x0 + strip_x, y1);
+      if (x + win.width < photo.width) cut += area_sum(table, x1 - strip_x, y0, x1, y1);
+      if (y > 0) cut += area_sum(table, x0, y0, x1, y0 + strip_y);
+      if (y + win.height < photo.height) cut += area_sum(table, x0, y1 - strip_y, x1, y1);
+      const double kept = inside / total;
+      const double score = kept - border_penalty * cut / total;
+      const double dc = std::hypot(x + win.width / 2.0 - photo.width / 2.0, y + win.height / 2.0 - photo.height / 2.0);
+      const double tol = 1e-9;
+      if (score > best.score + tol || (score > best.score - tol && dc < best.centre_distance)) {
+        best = {{x, y, win.width, win.height}, score, kept, dc};
+      }
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+const std::vector<CropPreset>& crop_presets() {
+  static const std::vector<CropPreset> kPresets = {
+      {"instagram-square", 1080, 1080, "Instagram post, square"},
+      {"instagram-portrait", 1080, 1350, "Instagram post, portrait 4:5"},
+      {"instagram-story", 1080, 1920, "Instagram story / reel, 9:16"},
+      {"tiktok", 1080, 1920, "TikTok video cover, 9:16"},
+      {"youtube-thumbnail", 1280, 720, "YouTube thumbnail, 16:9"},
+      {"facebook-cover", 820, 312, "Facebook page cover"},
+      {"facebook-post", 1200, 630, "Facebook link / post image, 1.91:1"},
+      {"linkedin-post", 1200, 627, "LinkedIn shared image"},
+      {"x-post", 1600, 900, "X (Twitter) post image, 16:9"},
+      {"pinterest", 1000, 1500, "Pinterest pin, 2:3"},
+  };
+  return kPresets;
+}
+
+Result<Aspect> parse_aspect(std::string_view text) {
+  for (const auto& p : crop_presets()) {
+    if (text == p.name) return Aspect{p.width, p.height, p.name};
+  }
+  auto bad = [&] {
+    return invalid_argument("bad aspect '" + std::string(text) +
+                            "' (expected W:H with positive numbers such as 16:9, or a preset name: atelier crop --list-presets)");
+  };
+  const auto colon = text.find(':');
+  if (colon == std::string_view::npos) return bad();
+  double w = 0, h = 0;
+  if (!parse_number(text.substr(0, colon), w) || !parse_number(text.substr(colon + 1), h)) return bad();
+  // Keep integers as they are; scale decimal ratios (1.91:1) to integers.
+  int scale = 1;
+  while ((std::abs(w * scale - std::round(w * scale)) > 1e-9 || std::abs(h * scale - std::round(h * scale)) > 1e-9) &&
+         scale < 10000) {
+    scale *= 10;
+  }
+  Aspect a{int(std::lround(w * scale)), int(std::lround(h * scale)), ""};
+  if (a.width <= 0 || a.height <= 0 || a.ratio() > 100 || a.ratio() < 0.01) return bad();
+  const int g = std::gcd(a.width, a.height);
+  a.width /= g;
+  a.height /= g;
+  a.name = std::string(text.substr(0, colon)) + "x" + std::string(text.substr(colon + 1));
+  return a;
+}
+
+cv::Size largest_window(cv::Size photo, const Aspect& a) {
+  const double r = a.ratio();
+  int w, h;
+  if (double(photo.width) / photo.height > r) {
+    h = photo.height;
+    w = std::clamp(int(std::lround(h * r)), 1, photo.width);
+  } else {
+    w = photo.width;
+    h = std::clamp(int(std::lround(w / r)), 1, photo.height);
+  }
+  return {w, h};
+}
+
+cv::Mat summed_area_table(const cv::Mat& map) {
+  cv::Mat t;
+  cv::integral(map, t, CV_64F);
+  return t;
+}
+
+double area_sum(const cv::Mat& t, double x0, double y0, double x1, double y1) {
+  return table_at(t, x1, y1) - table_at(t, x0, y1) - table_at(t, x1, y0) + table_at(t, x0, y0);
+}
+
+std::vector<CropWindow> find_windows(const cv::Mat& map, cv::Size photo, std::span<const Aspect> aspects,
+                                     const CropOptions& opt) {
+  CV_Assert(map.type() == CV_32FC1 && !map.empty());
+  const cv::Mat table = summed_area_table(map);
+  const double total = std::max(table.at<double>(table.rows - 1, table.cols - 1), 1e-12);
+  std::vector<CropWindow> out;
+  for (const Aspect& a : aspects) {
+    const cv::Size largest = largest_window(photo, a);
+    Scored chosen = best_position(table, total, photo, largest, opt.border_penalty);
+    if (opt.min_scale < 1.0f) {
+      const double target = opt.keep * chosen.kept;
+      const int steps = std::max(1, opt.scale_steps);
+      for (int i = 1; i <= steps; ++i) {
+        const double s = 1.0 - (1.0 - std::clamp(double(opt.min_scale), 0.05, 1.0)) * i / steps;
+        cv::Size win(std::max(1, int(std::lround(largest.width * s))), 0);
+        win.height = std::clamp(int(std::lround(win.width / a.ratio())), 1, photo.height);
+        Scored tighter = best_position(table, total, photo, win, opt.border_penalty);
+        if (tighter.kept >= target) chosen = tighter;
+      }
+    }
+    out.push_back({a, chosen.rect, chosen.score, chosen.kept});
+  }
+  return out;
+}
+
+Result<CropResult> smart_crop(const image::Image& photo, std::span<const Aspect> aspects, const CropOptions& opt) {
+  if (aspects.empty()) return invalid_argument("no aspect ratio to crop to");
+  if (photo.empty()) return invalid_argument("empty image");
+  CropResult result;
+  auto t = Clock::now();
+  ATELIER_ASSIGN_OR_RETURN(result.saliency, cached_saliency(photo, opt.saliency, image_key(photo)));
+  result.analysis_seconds = std::chrono::duration<double>(Clock::now() - t).count();
+  t = Clock::now();
+  result.windows = find_windows(result.saliency.map, result.saliency.image_size, aspects, opt);
+  result.search_seconds = std::chrono::duration<double>(Clock::now() - t).count();
+  return result;
+}
+
+Result<image::Image> render_crop(const image::Image& photo, const CropWindow& window, std::optional<cv::Size> size,
+                                 bool allow_upscale) {
+  const cv::Rect r = window.rect & cv::Rect(0, 0, photo.width(), photo.height());
+  if (r != window.rect || r.area() == 0) return invalid_argument("crop window outside the image");
+  cv::Mat crop = photo.mat()(r).clone();
+  if (!size) return image::Image(crop);
+  if ((size->width > r.width || size->height > r.height) && !allow_upscale) {
+    return invalid_argument("the " + window.aspect.name + " crop is " + std::to_string(r.width) + "x" +
+                            std::to_string(r.height) + " pixels, smaller than " + std::to_string(size->width) + "x" +
+                            std::to_string(size->height) + "; add --allow-upscale to enlarge it");
+  }
+  cv::Mat out;
+  const bool down = size->width <= r.width && size->height <= r.height;
+  cv::resize(crop, out, *size, 0, 0, down ? cv::INTER_AREA : cv::INTER_CUBIC);
+  return image::Image(out);
+}
+
+}  // namespace atelier::vision

@@ -1,0 +1,91 @@
+// Smart crop: for each aspect ratio asked for, the window of that ratio that keeps the
+// most saliency (saliency.h). Windows are the largest of their ratio that fit the photo
+// (optionally down to min_scale of it, for tighter crops); every position is scored in
+// O(1) with a summed-area table, minus a penalty for saliency cut by the window's inner
+// borders (don't slice through the subject); ties go to the position nearest the centre.
+// Many ratios share one analysis. Windows are whole pixels inside the photo.
+//
+//   auto r = atelier::vision::smart_crop(photo, aspects, {});  // r->windows[i].rect
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "core/status.h"
+#include "image/image.h"
+#include "vision/saliency.h"
+
+namespace atelier::vision {
+
+struct Aspect {
+  int width = 1;  // the ratio width:height, e.g. 16:9
+  int height = 1;
+  std::string name;  // "16x9", or a preset's name
+  double ratio() const { return double(width) / height; }
+};
+
+struct CropPreset {
+  std::string name;  // "instagram-story"
+  int width, height; // the recommended output size; the ratio is width:height
+  std::string description;
+};
+
+// Named formats for social media, listed by `atelier crop --list-presets`.
+const std::vector<CropPreset>& crop_presets();
+
+// "16:9", "1.91:1" or a preset name. Errors (kInvalidArgument) name the text:
+// "bad aspect '0:1' (expected W:H with positive numbers, or a preset name)".
+Result<Aspect> parse_aspect(std::string_view text);
+
+struct CropOptions {
+  SaliencyOptions saliency;
+  // Tighter crops: windows from the largest down to min_scale × its size are tried, and the
+  // smallest that keeps at least `keep` of the best largest window's saliency wins.
+  float min_scale = 1.0f;
+  float keep = 0.9f;
+  int scale_steps = 8;
+  // Weight of the saliency on the window's inner borders (those not on the photo's edge).
+  float border_penalty = 1.0f;
+};
+
+struct CropWindow {
+  Aspect aspect;
+  cv::Rect rect;       // in photo pixels, inside the photo
+  double score = 0;    // kept share minus the border penalty
+  double kept = 0;     // share of the map's saliency inside the window
+};
+
+struct CropResult {
+  std::vector<CropWindow> windows;  // one per aspect, in order
+  SaliencyMap saliency;
+  double analysis_seconds = 0, search_seconds = 0;
+};
+
+// Analysis (cached per image) + search. Errors: those of compute_saliency; an empty list of
+// aspects is kInvalidArgument.
+Result<CropResult> smart_crop(const image::Image& photo, std::span<const Aspect> aspects, const CropOptions& options);
+
+// The search alone, on a map of any resolution covering a photo of `photo_size`.
+std::vector<CropWindow> find_windows(const cv::Mat& map, cv::Size photo_size, std::span<const Aspect> aspects,
+                                     const CropOptions& options);
+
+// The largest window of `aspect` inside `photo_size`, in whole pixels, ratio within one pixel.
+cv::Size largest_window(cv::Size photo_size, const Aspect& aspect);
+
+// The crop of `photo`, resized to `size` when given. Upscaling (a crop smaller than `size`)
+// is an error unless allowed: "the 16x9 crop is 512x288 pixels, smaller than 1280x720; add
+// --allow-upscale to enlarge it".
+Result<image::Image> render_crop(const image::Image& photo, const CropWindow& window, std::optional<cv::Size> size,
+                                 bool allow_upscale);
+
+// Summed-area table of a CV_32F map: CV_64F of (rows+1)×(cols+1), s(y,x) = sum of map[0..y)×[0..x).
+cv::Mat summed_area_table(const cv::Mat& map);
+// Sum of the map over [x0,x1)×[y0,y1) (map pixels, fractional allowed) from its table.
+double area_sum(const cv::Mat& table, double x0, double y0, double x1, double y1);
+
+}  // namespace atelier::vision
