@@ -9,7 +9,7 @@ JOBS ?= $(shell nproc)
 ATELIER := $(BUILD_DIR)/bin/atelier
 SAMPLES := /usr/lib/python3/dist-packages/skimage/data
 
-.PHONY: all deps build model demo test bench parity clean
+.PHONY: all deps build model demo test bench parity crop-bench crop-compare clean
 
 all: build
 
@@ -35,6 +35,12 @@ bench: model
 
 parity: model
 	./bench/parity.sh
+
+crop-bench: model
+	./bench/crop_bench.sh
+
+crop-compare: model
+	./bench/crop_compare.sh
 
 clean:
 	rm -rf $(BUILD_DIR) demo-out

@@ -36,7 +36,10 @@ work="$OUT_DIR/crop/$name"
 rm -rf "$work"
 mkdir -p "$work"
 
-echo "crop_compare: $(ls "$dir/stimuli" | grep -ci '\.jpg$') photos ($name); $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+shopt -s nullglob
+stimuli=("$dir"/stimuli/*.jpg)
+shopt -u nullglob
+echo "crop_compare: ${#stimuli[@]} photos ($name); $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "crop_compare: smartcrop.js (smartcrop-sharp 2.0.8), largest window per ratio ..."
 run_logged "$work/smartcrop.txt" node "$BENCH_DIR/smartcrop/crops.mjs" --details "$work/smartcrop-details.json" "$dir" "$work/smartcrop.json"
 tail -n 1 "$work/smartcrop.txt" | sed 's/^/crop_compare: /'

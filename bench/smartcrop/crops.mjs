@@ -63,15 +63,14 @@ async function main() {
     const stem = path.parse(f).name;
     try {
       const meta = await sharp(file).metadata();
-      // smartcrop-sharp reads the stored pixels: it ignores EXIF orientation, and it throws
-      // on 1- or 2-channel (grey) photos ("unexpected data length"). Such photos are handed
-      // to it as an upright sRGB PNG in memory instead, and flagged.
+      // smartcrop-sharp reads the stored pixels: it ignores EXIF orientation, so its
+      // rectangles would be in the unrotated frame. Such photos are handed to it as an
+      // upright PNG in memory instead, and flagged. (Grey JPEGs are fine: sharp 0.33's raw
+      // output is sRGB, 3 channels.)
       let input = file, warning = null;
-      const oriented = (meta.orientation ?? 1) > 1;
-      if (oriented || (meta.channels ?? 3) < 3) {
-        input = await sharp(file).rotate().toColourspace("srgb").png().toBuffer();
-        warning = [oriented && `EXIF orientation ${meta.orientation}`, (meta.channels ?? 3) < 3 && `${meta.channels} channel(s)`]
-          .filter(Boolean).join(", ") + ": passed as an upright sRGB PNG";
+      if ((meta.orientation ?? 1) > 1) {
+        input = await sharp(file).rotate().png().toBuffer();
+        warning = `EXIF orientation ${meta.orientation}: passed as an upright PNG`;
       }
       const size = input === file ? meta : await sharp(input).metadata();
       const W = size.width, H = size.height;  // what smartcrop-sharp sees (upright here)
@@ -99,7 +98,8 @@ async function main() {
   }
 
   const tmp = outJson + ".tmp";
-  fs.writeFileSync(tmp, JSON.stringify(out, null, 1) + "\n");
+  // One photo a line: {"<stem>": {"1:1": [x,y,w,h], "9:16": [...], "16:9": [...]}, ...}
+  fs.writeFileSync(tmp, "{\n" + Object.entries(out).map(([k, v]) => ` ${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(",\n") + "\n}\n");
   fs.renameSync(tmp, outJson);
   const s = [...totals].sort((x, y) => x - y);
   const med = s.length ? (s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : null;

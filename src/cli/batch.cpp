@@ -42,7 +42,8 @@ std::vector<BatchItem> expand_inputs(const std::vector<std::string>& inputs) {
   return items;
 }
 
-Result<OutputTarget> OutputTarget::plan(const std::string& output, const std::vector<std::string>& inputs) {
+Result<OutputTarget> OutputTarget::plan(const std::string& output, const std::vector<std::string>& inputs,
+                                        int outputs_per_input) {
   OutputTarget t;
   t.path_ = output;
   std::error_code ec;
@@ -50,9 +51,14 @@ Result<OutputTarget> OutputTarget::plan(const std::string& output, const std::ve
     std::error_code e;
     return fs::is_directory(in, e);
   });
-  t.folder_ = inputs.size() != 1 || folder_input || fs::is_directory(t.path_, ec) || output.empty() || output.back() == '/';
-  if (t.folder_ && fs::exists(t.path_, ec) && !fs::is_directory(t.path_, ec)) {
-    return invalid_argument("-o " + output + ": must be a folder when there are several inputs or a folder input");
+  t.folder_ = inputs.size() != 1 || folder_input || outputs_per_input > 1 || fs::is_directory(t.path_, ec) ||
+              output.empty() || output.back() == '/';
+  // A folder is needed: an existing file, or a new name that looks like an image file, is
+  // almost surely a mistake.
+  const bool looks_like_file = image::format_from_extension(t.path_) != image::Format::kUnknown;
+  if (t.folder_ && !fs::is_directory(t.path_, ec) && (fs::exists(t.path_, ec) || looks_like_file)) {
+    return invalid_argument("-o " + output + ": must be a folder when there are several " +
+                            (outputs_per_input > 1 ? "outputs per input" : "inputs or a folder input"));
   }
   return t;
 }

@@ -27,12 +27,15 @@ struct BatchItem {
 // skipped); everything else is kept as given, to fail later with its own reason.
 std::vector<BatchItem> expand_inputs(const std::vector<std::string>& inputs);
 
-// -o names a file only for one input that is not a folder, when it is not an existing
-// folder and does not end in '/'; otherwise it is a folder, created by prepare().
+// -o names a file only for one input that is not a folder and gives one output, when it is
+// not an existing folder and does not end in '/'; otherwise it is a folder, created by
+// prepare().
 class OutputTarget {
  public:
-  // Errors (usage): "-o X: must be a folder when there are several inputs or a folder input".
-  static Result<OutputTarget> plan(const std::string& output, const std::vector<std::string>& inputs);
+  // Errors (usage): "-o X: must be a folder when there are several inputs or a folder input"
+  // (or "... several outputs per input").
+  static Result<OutputTarget> plan(const std::string& output, const std::vector<std::string>& inputs,
+                                   int outputs_per_input = 1);
   bool is_folder() const { return folder_; }
   const std::filesystem::path& path() const { return path_; }
   // folder/<base><ext>, or <base>-2<ext>, -3, ... when that name is taken already.

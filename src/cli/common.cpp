@@ -29,6 +29,21 @@ Result<std::uint64_t> parse_pixel_count(const std::string& text) {
   return std::uint64_t(std::llround(v * mult));
 }
 
+Result<std::pair<int, int>> parse_size(const std::string& flag, const std::string& text, int limit) {
+  const auto x = text.find_first_of("xX");
+  int w = 0, h = 0;
+  auto num = [](std::string_view s, int& v) {
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    return !s.empty() && ec == std::errc() && p == s.data() + s.size();
+  };
+  const std::string_view t(text);
+  if (x == std::string::npos || !num(t.substr(0, x), w) || !num(t.substr(x + 1), h) || w <= 0 || h <= 0 || w > limit ||
+      h > limit) {
+    return invalid_argument(flag + ": expected WxH such as 1280x720, got '" + text + "'");
+  }
+  return std::pair{w, h};
+}
+
 void add_runtime_flags(CLI::App& cmd, RuntimeFlags& flags) {
   cmd.add_option("--threads", flags.threads, "Worker threads (default: $ATELIER_THREADS, else all cores)")
       ->check(CLI::PositiveNumber);

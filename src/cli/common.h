@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include <CLI/CLI.hpp>
 
@@ -23,6 +24,10 @@ void print_error(const std::string& message);
 
 // "100M", "12000000", "0.5M" -> pixels. Errors as UsageError messages.
 Result<std::uint64_t> parse_pixel_count(const std::string& text);
+
+// "1024x768" -> {1024, 768}; each side 1..limit. Error: "<flag>: expected WxH such as
+// 1280x720, got '<text>'".
+Result<std::pair<int, int>> parse_size(const std::string& flag, const std::string& text, int limit = 100000);
 
 // Options every command that runs models shares.
 struct RuntimeFlags {

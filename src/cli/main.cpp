@@ -9,7 +9,9 @@
 #include <opencv2/core/utils/logger.hpp>
 
 #include "cli/common.h"
+#include "cli/crop_command.h"
 #include "cli/cutout_command.h"
+#include "cli/eval_command.h"
 #include "cli/models_command.h"
 #include "core/files.h"
 #include "image/codec.h"
@@ -25,6 +27,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   auto models = add_models_command(app);
   auto cutout = add_cutout_command(app);
+  auto crop = add_crop_command(app);
+  auto saliency = add_saliency_command(app);
+  auto eval = add_eval_command(app);
 
   try {
     app.parse(argc, argv);
@@ -42,6 +47,9 @@ int main(int argc, char** argv) {
   try {
     if (app.got_subcommand("models")) return models();
     if (app.got_subcommand("cutout")) return cutout();
+    if (app.got_subcommand("crop")) return crop();
+    if (app.got_subcommand("saliency")) return saliency();
+    if (app.got_subcommand("eval")) return eval();
   } catch (const std::exception& e) {
     print_error(std::string("internal error: ") + e.what());
     return kExitFailed;

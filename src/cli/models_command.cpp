@@ -87,15 +87,10 @@ int run_import(const ModelsArgs& a) {
     opt.preprocess.width = opt.preprocess.height = 0;
   }
   if (!a.size.empty()) {
-    int w = 0, h = 0;
-    char x = 0, extra = 0;
-    std::istringstream in(a.size);
-    if (!(in >> w >> x >> h) || (x != 'x' && x != 'X') || (in >> extra) || w <= 0 || h <= 0 || w > 8192 || h > 8192) {
-      print_error("--size: expected WxH such as 1024x1024, got '" + a.size + "'");
-      return kExitUsage;
-    }
-    opt.preprocess.width = w;
-    opt.preprocess.height = h;
+    auto size = parse_size("--size", a.size, 8192);
+    if (!size.ok()) return print_error(size.status().message()), kExitUsage;
+    opt.preprocess.width = size->first;
+    opt.preprocess.height = size->second;
   }
   auto triple = [](const std::vector<float>& v, std::array<float, 3>& dst, const char* flag) {
     if (v.empty()) return true;

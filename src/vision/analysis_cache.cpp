@@ -1,20 +1,37 @@
 #include "vision/analysis_cache.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
-#include "core/sha256.h"
+#include <xxhash.h>
+
+#include <random>
 
 namespace atelier::vision {
 
 std::string image_key(const image::Image& img) {
-  Sha256 h;
+  static const XXH64_hash_t seed = [] {
+    std::random_device rd;
+    return (XXH64_hash_t(rd()) << 32) ^ XXH64_hash_t(rd());
+  }();
+  XXH3_state_t* state = XXH3_createState();
+  XXH3_128bits_reset_withSeed(state, seed);
   const cv::Mat& m = img.mat();
   const int header[3] = {m.type(), m.cols, m.rows};
-  h.update(std::span(reinterpret_cast<const std::uint8_t*>(header), sizeof header));
+  XXH3_128bits_update(state, header, sizeof header);
   const std::size_t row_bytes = std::size_t(m.cols) * m.elemSize();
-  for (int y = 0; y < m.rows; ++y) h.update(std::span(m.ptr<std::uint8_t>(y), row_bytes));
-  return h.finish_hex();
+  if (m.isContinuous()) {
+    XXH3_128bits_update(state, m.data, row_bytes * std::size_t(m.rows));
+  } else {
+    for (int y = 0; y < m.rows; ++y) XXH3_128bits_update(state, m.ptr(y), row_bytes);
+  }
+  const XXH128_hash_t h = XXH3_128bits_digest(state);
+  XXH3_freeState(state);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%016llx%016llx-%dx%d-%d", static_cast<unsigned long long>(h.high64),
+                static_cast<unsigned long long>(h.low64), m.cols, m.rows, m.type());
+  return buf;
 }
 
 AnalysisCache& AnalysisCache::global() {

@@ -44,7 +44,7 @@ std::vector<cv::Rect> detect_faces(const image::Image& photo, bool& available) {
   std::lock_guard lock(mu);
   if (!tried) {
     tried = true;
-    const std::string file = face_cascade_path() + "/haarcascade_frontalface_default.xml";
+    const std::string file = face_cascade_path() + "/haarcascade_frontalface_alt2.xml";
     std::error_code ec;
     loaded = std::filesystem::exists(file, ec) && cascade.load(file);
   }
@@ -113,7 +113,22 @@ Result<SaliencyMap> saliency_of(const image::Image& photo, const SaliencyOptions
   cv::cvtColor(small_rgb, gray, cv::COLOR_RGB2GRAY);
   if (w.spectral > 0) content += w.spectral * spectral_residual(gray);
 
-  // A Gaussian per face (sigma: half the face's width).
+  const double sigma = w.blur * std::max(work.width, work.height);
+  if (sigma > 0) cv::GaussianBlur(content, content, cv::Size(), sigma, sigma, cv::BORDER_REFLECT);
+  cv::Mat map = normalised(content) + w.floor;
+
+  // Centre bias.
+  for (int y = 0; y < work.height; ++y) {
+    float* row = map.ptr<float>(y);
+    const double dy = (y + 0.5 - work.height / 2.0) / (w.centre_sigma * work.height);
+    for (int x = 0; x < work.width; ++x) {
+      const double dx = (x + 0.5 - work.width / 2.0) / (w.centre_sigma * work.width);
+      row[x] *= float(std::pow(std::exp(-(dx * dx + dy * dy) / 2), w.centre_power));
+    }
+  }
+  map = normalised(map);
+
+  // A Gaussian per face (sigma: half the face's width), wherever it is.
   if (opt.faces && w.faces > 0) {
     out.faces = detect_faces(photo, out.faces_available);
     const double sx = double(work.width) / full.width, sy = double(work.height) / full.height;
@@ -129,21 +144,7 @@ Result<SaliencyMap> saliency_of(const image::Image& photo, const SaliencyOptions
         }
       }
     }
-    content += w.faces * faces;
-  }
-
-  const double sigma = w.blur * std::max(work.width, work.height);
-  if (sigma > 0) cv::GaussianBlur(content, content, cv::Size(), sigma, sigma, cv::BORDER_REFLECT);
-  cv::Mat map = normalised(content) + w.floor;
-
-  // Centre bias.
-  for (int y = 0; y < work.height; ++y) {
-    float* row = map.ptr<float>(y);
-    const double dy = (y + 0.5 - work.height / 2.0) / (w.centre_sigma * work.height);
-    for (int x = 0; x < work.width; ++x) {
-      const double dx = (x + 0.5 - work.width / 2.0) / (w.centre_sigma * work.width);
-      row[x] *= float(std::pow(std::exp(-(dx * dx + dy * dy) / 2), w.centre_power));
-    }
+    map += w.faces * faces;
   }
   out.map = normalised(map);
   return out;

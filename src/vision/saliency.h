@@ -3,10 +3,12 @@
 //   - the subject probability of the segmentation model (shared with cutout through the
 //     AnalysisCache, so a photo is never run through the model twice),
 //   - spectral-residual saliency (Hou & Zhang 2007, OpenCV contrib; model-free),
-//   - a face prior: a Gaussian on each face found by OpenCV's Haar cascade (opencv-data),
+//   - a face prior: a Gaussian on each face found by OpenCV's Haar cascade (frontalface_alt2,
+//     which gave no false positives on nus_scene50 where the default one did; opencv-data),
 //   - a centre bias (people look at the middle of pictures):
-//     map = normalise(normalise(blur(subject·w_s + spectral·w_r + faces·w_f)) + floor)
-//           × centre^centre_power, renormalised to [0,1].
+//     map = normalise((normalise(blur(subject·w_s + spectral·w_r)) + floor) × centre^centre_power
+//                     + faces·w_f)
+//   Faces are added after the centre bias: people look at a face wherever it is.
 // The weights were chosen on ../shared/eval-dev/nus_scene50 (atelier eval saliency/crop).
 #pragma once
 

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <numeric>
 
 #include <opencv2/imgproc.hpp>
@@ -37,15 +38,20 @@ struct Scored {
   double score, kept, centre_distance;
 };
 
-// Best position of a w×h window (photo pixels) on the map's table.
-Scored best_position(const cv::Mat& table, double total, cv::Size photo, cv::Size win, float border_penalty) {
+// Best position of a w×h window (photo pixels): `table` sums the map, `excess` sums its
+// saliency above the map's mean (what a border slicing through a subject cuts; on a
+// uniform map nothing is cut anywhere).
+Scored best_position(const cv::Mat& table, const cv::Mat& excess, double total, cv::Size photo, cv::Size win,
+                     float border_penalty) {
   const double sx = double(table.cols - 1) / photo.width, sy = double(table.rows - 1) / photo.height;
-  // Candidate offsets: about one per map pixel along each free axis, and the last one.
+  // Candidate offsets: about one per map pixel along each free axis, the last one, and the
+  // centred one (where ties go).
   auto offsets = [](int range, double per_map_pixel) {
     std::vector<int> v;
     const int step = std::max(1, int(std::floor(1.0 / per_map_pixel)));
     for (int o = 0; o <= range; o += step) v.push_back(o);
     if (v.back() != range) v.push_back(range);
+    v.push_back(range / 2);
     return v;
   };
   const std::vector<int> xs = offsets(photo.width - win.width, sx), ys = offsets(photo.height - win.height, sy);
@@ -56,10 +62,10 @@ Scored best_position(const cv::Mat& table, double total, cv::Size photo, cv::Siz
       const double x0 = x * sx, x1 = (x + win.width) * sx, y0 = y * sy, y1 = (y + win.height) * sy;
       const double inside = area_sum(table, x0, y0, x1, y1);
       double cut = 0;
-      if (x > 0) cut += area_sum(table, x0, y0, x0 + strip_x, y1);
-      if (x + win.width < photo.width) cut += area_sum(table, x1 - strip_x, y0, x1, y1);
-      if (y > 0) cut += area_sum(table, x0, y0, x1, y0 + strip_y);
-      if (y + win.height < photo.height) cut += area_sum(table, x0, y1 - strip_y, x1, y1);
+      if (x > 0) cut += area_sum(excess, x0, y0, x0 + strip_x, y1);
+      if (x + win.width < photo.width) cut += area_sum(excess, x1 - strip_x, y0, x1, y1);
+      if (y > 0) cut += area_sum(excess, x0, y0, x1, y0 + strip_y);
+      if (y + win.height < photo.height) cut += area_sum(excess, x0, y1 - strip_y, x1, y1);
       const double kept = inside / total;
       const double score = kept - border_penalty * cut / total;
       const double dc = std::hypot(x + win.width / 2.0 - photo.width / 2.0, y + win.height / 2.0 - photo.height / 2.0);
@@ -92,7 +98,10 @@ const std::vector<CropPreset>& crop_presets() {
 
 Result<Aspect> parse_aspect(std::string_view text) {
   for (const auto& p : crop_presets()) {
-    if (text == p.name) return Aspect{p.width, p.height, p.name};
+    if (text == p.name) {
+      const int g = std::gcd(p.width, p.height);
+      return Aspect{p.width / g, p.height / g, p.name};
+    }
   }
   auto bad = [&] {
     return invalid_argument("bad aspect '" + std::string(text) +
@@ -145,10 +154,13 @@ std::vector<CropWindow> find_windows(const cv::Mat& map, cv::Size photo, std::sp
   CV_Assert(map.type() == CV_32FC1 && !map.empty());
   const cv::Mat table = summed_area_table(map);
   const double total = std::max(table.at<double>(table.rows - 1, table.cols - 1), 1e-12);
+  cv::Mat above = map - cv::mean(map)[0];
+  cv::max(above, 0.0, above);
+  const cv::Mat excess = summed_area_table(above);
   std::vector<CropWindow> out;
   for (const Aspect& a : aspects) {
     const cv::Size largest = largest_window(photo, a);
-    Scored chosen = best_position(table, total, photo, largest, opt.border_penalty);
+    Scored chosen = best_position(table, excess, total, photo, largest, opt.border_penalty);
     if (opt.min_scale < 1.0f) {
       const double target = opt.keep * chosen.kept;
       const int steps = std::max(1, opt.scale_steps);
@@ -156,7 +168,7 @@ std::vector<CropWindow> find_windows(const cv::Mat& map, cv::Size photo, std::sp
         const double s = 1.0 - (1.0 - std::clamp(double(opt.min_scale), 0.05, 1.0)) * i / steps;
         cv::Size win(std::max(1, int(std::lround(largest.width * s))), 0);
         win.height = std::clamp(int(std::lround(win.width / a.ratio())), 1, photo.height);
-        Scored tighter = best_position(table, total, photo, win, opt.border_penalty);
+        Scored tighter = best_position(table, excess, total, photo, win, opt.border_penalty);
         if (tighter.kept >= target) chosen = tighter;
       }
     }
@@ -193,6 +205,30 @@ Result<image::Image> render_crop(const image::Image& photo, const CropWindow& wi
   const bool down = size->width <= r.width && size->height <= r.height;
   cv::resize(crop, out, *size, 0, 0, down ? cv::INTER_AREA : cv::INTER_CUBIC);
   return image::Image(out);
+}
+
+image::Image explain_crop(const image::Image& photo, const CropResult& result) {
+  cv::Mat rgb = image::to_rgb8(photo).mat().clone();
+  cv::Mat heat8, heat;
+  result.saliency.map.convertTo(heat8, CV_8U, 255.0);
+  cv::resize(heat8, heat8, rgb.size(), 0, 0, cv::INTER_LINEAR);
+  cv::applyColorMap(heat8, heat, cv::COLORMAP_JET);  // BGR
+  cv::cvtColor(heat, heat, cv::COLOR_BGR2RGB);
+  cv::addWeighted(rgb, 0.5, heat, 0.5, 0, rgb);
+  const int thickness = std::max(2, std::max(rgb.cols, rgb.rows) / 300);
+  const double font = std::max(0.5, std::max(rgb.cols, rgb.rows) / 1200.0);
+  static const cv::Scalar kColours[] = {{255, 255, 255}, {0, 255, 0}, {255, 0, 255}, {0, 255, 255}, {255, 255, 0}};
+  for (std::size_t i = 0; i < result.windows.size(); ++i) {
+    const CropWindow& w = result.windows[i];
+    const cv::Scalar c = kColours[i % 5];
+    cv::rectangle(rgb, w.rect, c, thickness);
+    char label[128];
+    std::snprintf(label, sizeof label, "%s %.0f%%", w.aspect.name.c_str(), 100 * w.kept);
+    cv::putText(rgb, label, w.rect.tl() + cv::Point(thickness * 2, int(30 * font) + thickness * (2 + 2 * int(i))),
+                cv::FONT_HERSHEY_SIMPLEX, font, c, std::max(1, thickness / 2), cv::LINE_AA);
+  }
+  for (const cv::Rect& f : result.saliency.faces) cv::rectangle(rgb, f, cv::Scalar(255, 64, 64), thickness);
+  return image::Image(rgb);
 }
 
 }  // namespace atelier::vision

@@ -1,8 +1,9 @@
 // Smart crop: for each aspect ratio asked for, the window of that ratio that keeps the
 // most saliency (saliency.h). Windows are the largest of their ratio that fit the photo
 // (optionally down to min_scale of it, for tighter crops); every position is scored in
-// O(1) with a summed-area table, minus a penalty for saliency cut by the window's inner
-// borders (don't slice through the subject); ties go to the position nearest the centre.
+// O(1) with a summed-area table, minus a penalty for above-average saliency on the window's
+// inner borders (don't slice through the subject); ties go to the position nearest the
+// centre.
 // Many ratios share one analysis. Windows are whole pixels inside the photo.
 //
 //   auto r = atelier::vision::smart_crop(photo, aspects, {});  // r->windows[i].rect
@@ -49,7 +50,8 @@ struct CropOptions {
   float min_scale = 1.0f;
   float keep = 0.9f;
   int scale_steps = 8;
-  // Weight of the saliency on the window's inner borders (those not on the photo's edge).
+  // Weight of the above-average saliency on the window's inner borders (those not on the
+  // photo's edge), one map pixel wide, against the share of saliency kept.
   float border_penalty = 1.0f;
 };
 
@@ -82,6 +84,10 @@ cv::Size largest_window(cv::Size photo_size, const Aspect& aspect);
 // --allow-upscale to enlarge it".
 Result<image::Image> render_crop(const image::Image& photo, const CropWindow& window, std::optional<cv::Size> size,
                                  bool allow_upscale);
+
+// The photo (8-bit RGB) with the saliency map as a heat map over it and each window drawn
+// and labelled: what `atelier crop --explain` writes.
+image::Image explain_crop(const image::Image& photo, const CropResult& result);
 
 // Summed-area table of a CV_32F map: CV_64F of (rows+1)×(cols+1), s(y,x) = sum of map[0..y)×[0..x).
 cv::Mat summed_area_table(const cv::Mat& map);
