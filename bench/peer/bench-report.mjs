@@ -54,7 +54,7 @@ const meta = { ...readJson("meta.json"), ...(exists("meta-after.json") ? readJso
 const tools = [["atelier", "atelier"], ["peer_shipped", "peer-shipped"], ["peer_tuned", "peer-tuned"]];
 const result = {
   ...meta,
-  method: "per-photo median wall time over 3 warm calls in one process (the class's first photo is given twice; " +
+  method: "per-photo median wall time over 3 warm calls in one process (after a warm-up call on a photo of another class; " +
     "the first call, which includes warm-up, is discarded). atelier: read + cutout + write RGBA PNG at default settings; " +
     "peer: removeBackground() with raw RGBA output (no encoding). Peak RSS: one process handling one photo.",
   classes: [],
