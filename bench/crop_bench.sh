@@ -16,7 +16,7 @@
 #       cutout  `atelier cutout --json` at default settings: read + cutout + RGBA PNG
 #     The seconds are each line's "seconds" (per photo, as the command measures it; when a
 #     line has none, the sum of its "timings", flagged in the JSON). Ratio crop / cutout:
-#     target within 10% (0.9-1.1), since the analysis is the same model run.
+#     target: crop at most 10% slower than cutout (ratio <= 1.1), since the analysis is the same model run.
 # (b) build/bench/crop_bench (or build/bin/crop_bench; $CROP_BENCH overrides), when built,
 #     run once with the first 12 MP photo (bench/out/photos/12MP) as its argument: it
 #     analyses the photo once and times the window search for five ratios; its output is
