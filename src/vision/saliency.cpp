@@ -67,6 +67,18 @@ std::vector<cv::Rect> detect_faces(const image::Image& photo, bool& available) {
 
 }  // namespace
 
+cv::Mat centre_prior(cv::Size size, float sigma, float power) {
+  cv::Mat m(size, CV_32F);
+  for (int y = 0; y < size.height; ++y) {
+    const double dy = (y + 0.5 - size.height / 2.0) / (sigma * size.height);
+    for (int x = 0; x < size.width; ++x) {
+      const double dx = (x + 0.5 - size.width / 2.0) / (sigma * size.width);
+      m.at<float>(y, x) = float(std::exp(-power * (dx * dx + dy * dy) / 2));
+    }
+  }
+  return m;
+}
+
 std::string face_cascade_path() {
   if (const char* p = std::getenv("ATELIER_CASCADES"); p && *p) return p;
   return "/usr/share/opencv4/haarcascades";
@@ -117,16 +129,7 @@ Result<SaliencyMap> saliency_of(const image::Image& photo, const SaliencyOptions
   if (sigma > 0) cv::GaussianBlur(content, content, cv::Size(), sigma, sigma, cv::BORDER_REFLECT);
   cv::Mat map = normalised(content) + w.floor;
 
-  // Centre bias.
-  for (int y = 0; y < work.height; ++y) {
-    float* row = map.ptr<float>(y);
-    const double dy = (y + 0.5 - work.height / 2.0) / (w.centre_sigma * work.height);
-    for (int x = 0; x < work.width; ++x) {
-      const double dx = (x + 0.5 - work.width / 2.0) / (w.centre_sigma * work.width);
-      row[x] *= float(std::pow(std::exp(-(dx * dx + dy * dy) / 2), w.centre_power));
-    }
-  }
-  map = normalised(map);
+  map = normalised(map.mul(centre_prior(work, w.centre_sigma, w.centre_power)));
 
   // A Gaussian per face (sigma: half the face's width), wherever it is.
   if (opt.faces && w.faces > 0) {

@@ -63,6 +63,10 @@ Result<SaliencyMap> compute_saliency(const image::Image& photo, const SaliencyOp
 // image_key(photo).
 Result<SaliencyMap> cached_saliency(const image::Image& photo, const SaliencyOptions& options, const std::string& key);
 
+// The centre-bias prior alone: exp(−(dx² + dy²)/2)^power with d = offset from the centre in
+// units of sigma × width (× height); CV_32FC1 of `size`.
+cv::Mat centre_prior(cv::Size size, float sigma, float power);
+
 // Where the face cascade is read from: $ATELIER_CASCADES or /usr/share/opencv4/haarcascades.
 std::string face_cascade_path();
 

@@ -41,19 +41,6 @@ Result<cv::Mat> read_density(const fs::path& p) {
   return d;
 }
 
-// The centre-bias Gaussian alone, as SaliencyOptions would weigh it.
-cv::Mat centre_only(cv::Size size, const SaliencyWeights& w) {
-  cv::Mat m(size, CV_32F);
-  for (int y = 0; y < size.height; ++y) {
-    const double dy = (y + 0.5 - size.height / 2.0) / (w.centre_sigma * size.height);
-    for (int x = 0; x < size.width; ++x) {
-      const double dx = (x + 0.5 - size.width / 2.0) / (w.centre_sigma * size.width);
-      m.at<float>(y, x) = float(std::exp(-(dx * dx + dy * dy) / 2));
-    }
-  }
-  return m;
-}
-
 std::string ratio_key(const Aspect& a) { return std::to_string(a.width) + ":" + std::to_string(a.height); }
 
 }  // namespace
@@ -128,7 +115,7 @@ Result<SaliencyEvalReport> evaluate_saliency(std::span<const FixationImage> imag
     ATELIER_ASSIGN_OR_RETURN(SaliencyMap s, compute_saliency(photo, options));
     report.source = s.source;
     const cv::Mat d = density_at(density, s.map.size());
-    const cv::Mat c = centre_only(s.map.size(), options.weights);
+    const cv::Mat c = centre_prior(s.map.size(), options.weights.centre_sigma, 1.0f);  // the Gaussian alone
     SaliencyEvalRow row{item.stem,
                         {correlation_coefficient(s.map, d), similarity(s.map, d), kl_divergence(s.map, d)},
                         {correlation_coefficient(c, d), similarity(c, d), kl_divergence(c, d)}};

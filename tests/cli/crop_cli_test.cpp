@@ -10,15 +10,9 @@
 namespace atelier {
 namespace {
 namespace fs = std::filesystem;
+using testing::listing;
 using testing::run_atelier;
 using testing::sample;
-
-std::vector<std::string> listing(const fs::path& dir) {
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
 
 TEST(CropCli, ManyFormatsFromOneAnalysis) {
   TempDir dir = testing::temp_dir();

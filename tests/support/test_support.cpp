@@ -5,6 +5,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 
@@ -48,6 +49,13 @@ cv::Mat pattern_rgb(int w, int h) {
     }
   }
   return m;
+}
+
+std::vector<std::string> listing(const std::filesystem::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 void write_bytes(const std::filesystem::path& path, const std::vector<std::uint8_t>& bytes) {

@@ -27,6 +27,9 @@ ProcessResult run_atelier(const std::vector<std::string>& args);
 // Deterministic 8-bit RGB test pattern (gradients and blocks), `w`×`h`.
 cv::Mat pattern_rgb(int w, int h);
 
+// Names of the entries of `dir`, sorted (shows that nothing partial was left behind).
+std::vector<std::string> listing(const std::filesystem::path& dir);
+
 // Writes bytes to a file (test set-up only; aborts the test on failure).
 void write_bytes(const std::filesystem::path& path, const std::vector<std::uint8_t>& bytes);
 
