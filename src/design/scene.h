@@ -1,0 +1,141 @@
+// The design scene model: a design is a scene of uniquely numbered blocks — pages, texts,
+// images, shapes and groups — with typed properties. Pages hold blocks; groups hold blocks;
+// a block's position in its parent's `children` is its stacking order (first = bottom).
+// Geometry is in design units (pixels at scale 1) relative to the page's top-left corner,
+// also for blocks inside groups (groups do not transform their children). Rotation is in
+// degrees clockwise about the block's centre. Colours are sRGB with straight alpha.
+//
+// The Scene is a plain value: copyable, comparable; the Engine (engine.h) edits it with
+// transactions, undo and events; scene_json.h loads and saves it; renderer.h draws it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "image/composite.h"
+
+namespace atelier::design {
+
+using BlockId = std::int64_t;  // > 0, unique within a scene
+using Color = image::Rgba;    // sRGB, straight alpha, each channel in [0,1]
+
+enum class BlockType { kPage, kText, kImage, kShape, kGroup };
+enum class TextAlign { kLeft, kCenter, kRight, kJustify };
+enum class AutoFit { kNone, kShrink, kGrowHeight };
+enum class ImageFit { kCover, kContain, kFill };
+enum class ShapeKind { kRect, kEllipse, kPolygon, kStar, kLine };
+enum class FontStyle { kNormal, kItalic };
+
+std::string_view to_string(BlockType v);  // "page", "text", "image", "shape", "group"
+std::string_view to_string(TextAlign v);  // "left", "center", "right", "justify"
+std::string_view to_string(AutoFit v);    // "none", "shrink", "grow-height"
+std::string_view to_string(ImageFit v);   // "cover", "contain", "fill"
+std::string_view to_string(ShapeKind v);  // "rect", "ellipse", "polygon", "star", "line"
+std::string_view to_string(FontStyle v);  // "normal", "italic"
+// The inverse of to_string; nullopt for an unknown name.
+std::optional<BlockType> parse_block_type(std::string_view s);
+std::optional<TextAlign> parse_text_align(std::string_view s);
+std::optional<AutoFit> parse_auto_fit(std::string_view s);
+std::optional<ImageFit> parse_image_fit(std::string_view s);
+std::optional<ShapeKind> parse_shape_kind(std::string_view s);
+std::optional<FontStyle> parse_font_style(std::string_view s);
+
+// "#RRGGBB" when opaque, else "#RRGGBBAA" (upper case); channels rounded to 8 bits.
+std::string color_to_hex(const Color& c);
+
+struct Fill {
+  bool enabled = false;
+  Color color{0, 0, 0, 1};
+  friend bool operator==(const Fill&, const Fill&) = default;
+};
+
+struct Stroke {
+  bool enabled = false;
+  Color color{0, 0, 0, 1};
+  double width = 1;  // design units, centred on the outline
+  friend bool operator==(const Stroke&, const Stroke&) = default;
+};
+
+struct TextProps {
+  std::string content;                 // UTF-8; '\n' breaks lines
+  std::string font_family = "DejaVu Sans";
+  double font_size = 32;               // design units (px at scale 1)
+  int font_weight = 400;               // 100..900
+  FontStyle font_style = FontStyle::kNormal;
+  Color color{0, 0, 0, 1};
+  TextAlign align = TextAlign::kLeft;
+  double line_height = 1.2;            // multiple of the font size
+  double letter_spacing = 0;           // design units added between characters
+  AutoFit auto_fit = AutoFit::kNone;
+  friend bool operator==(const TextProps&, const TextProps&) = default;
+};
+
+struct ImageProps {
+  std::string source;  // a path (absolute, or relative to the design file's folder)
+  std::string alt;     // what the image shows (used by search and by the LLM editor)
+  ImageFit fit = ImageFit::kCover;
+  double focus_x = 0.5;  // the point of the image kept in view when cropping (cover), 0..1
+  double focus_y = 0.5;
+  friend bool operator==(const ImageProps&, const ImageProps&) = default;
+};
+
+struct ShapeProps {
+  ShapeKind shape = ShapeKind::kRect;
+  int points = 5;             // polygon sides / star points (3..64)
+  double inner_radius = 0.5;  // star: inner radius as a share of the outer one (0..1)
+  friend bool operator==(const ShapeProps&, const ShapeProps&) = default;
+};
+
+struct Block {
+  BlockId id = 0;
+  BlockType type = BlockType::kShape;
+  std::string name;   // free, for people ("Hero photo")
+  std::string kind;   // free tag for roles: logo, headline, body, cta, photo, background, ...
+  BlockId parent = 0; // 0 for pages
+  std::vector<BlockId> children;  // pages and groups: stacking order, bottom first
+
+  double x = 0, y = 0, width = 100, height = 100;  // pages: x = y = 0, width/height = page size
+  double rotation = 0;  // degrees, clockwise, about the centre
+  double opacity = 1;   // 0..1
+  bool visible = true;
+  Fill fill;            // pages: the background
+  Stroke stroke;
+  double corner_radius = 0;  // rect shapes, images, text boxes' fill
+
+  TextProps text;    // type text
+  ImageProps image;  // type image
+  ShapeProps shape;  // type shape
+
+  friend bool operator==(const Block&, const Block&) = default;
+};
+
+struct Scene {
+  int version = 1;
+  std::string name;
+  std::vector<BlockId> pages;       // in page order
+  std::map<BlockId, Block> blocks;  // every block, pages included
+
+  friend bool operator==(const Scene&, const Scene&) = default;
+
+  const Block* find(BlockId id) const;
+  Block* find(BlockId id);
+  // The largest id in use + 1.
+  BlockId next_id() const;
+  // Blocks of a page (or group), depth-first in stacking order (bottom first), excluding it.
+  std::vector<BlockId> descendants(BlockId id) const;
+  // The page a block is on (itself for a page), 0 if none.
+  BlockId page_of(BlockId id) const;
+};
+
+// Structural checks every valid scene passes: ids unique and positive, parents and
+// children agree, pages have no parent and are listed in `pages`, only pages and groups
+// have children, sizes not negative, opacity in [0,1], enums and numbers in range. The
+// first problem found, naming the block ("block 7: width must not be negative").
+Status check_scene(const Scene& scene);
+
+}  // namespace atelier::design
