@@ -9,7 +9,7 @@ JOBS ?= $(shell nproc)
 ATELIER := $(BUILD_DIR)/bin/atelier
 SAMPLES := /usr/lib/python3/dist-packages/skimage/data
 
-.PHONY: all deps build model demo test bench parity crop-bench crop-compare clean
+.PHONY: all deps build model demo test bench parity crop-bench crop-compare renders clean
 
 all: build
 
@@ -41,6 +41,14 @@ crop-bench: model
 
 crop-compare: model
 	./bench/crop_compare.sh
+
+# The README's previews of the example designs.
+renders: build
+	for f in examples/designs/*.json; do \
+	  n=$$(basename $$f .json); s=0.45; \
+	  case $$n in instagram-story) s=0.35;; a4-event-poster) s=0.7;; esac; \
+	  $(ATELIER) render $$f -o docs/renders/$$n.jpg --scale $$s -q || exit 1; \
+	done
 
 clean:
 	rm -rf $(BUILD_DIR) demo-out

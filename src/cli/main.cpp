@@ -11,6 +11,7 @@
 #include "cli/common.h"
 #include "cli/crop_command.h"
 #include "cli/cutout_command.h"
+#include "cli/design_command.h"
 #include "cli/eval_command.h"
 #include "cli/models_command.h"
 #include "core/files.h"
@@ -30,6 +31,8 @@ int main(int argc, char** argv) {
   auto crop = add_crop_command(app);
   auto saliency = add_saliency_command(app);
   auto eval = add_eval_command(app);
+  auto render = add_render_command(app);
+  auto design = add_design_command(app);
 
   try {
     app.parse(argc, argv);
@@ -50,6 +53,8 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("crop")) return crop();
     if (app.got_subcommand("saliency")) return saliency();
     if (app.got_subcommand("eval")) return eval();
+    if (app.got_subcommand("render")) return render();
+    if (app.got_subcommand("design")) return design();
   } catch (const std::exception& e) {
     print_error(std::string("internal error: ") + e.what());
     return kExitFailed;

@@ -21,18 +21,33 @@
 
 namespace atelier::design {
 
+// kPropertyChanged: `property`, with its old and new value (get_property's form).
+// kCreated / kDestroyed / kMoved: old_value and new_value hold the block's parent id before
+// and after, as long long (0: none, or a page). Created blocks come parent first, destroyed
+// ones children first (one event per block). group: kCreated for the group, then kMoved per
+// member (bottom first); ungroup: kMoved per member, then kDestroyed for the group.
+// Undo and rollback deliver the inverse of the undone changes, in reverse order (values
+// swapped, created <-> destroyed), then kUndo / kRolledBack; redo delivers the step's
+// events again, then kRedo. commit delivers kCommitted (the changes were delivered as they
+// happened). A call that changes nothing (a value set to what it is) delivers nothing and
+// records no undo step.
 struct ChangeEvent {
   enum class Kind { kPropertyChanged, kCreated, kDestroyed, kMoved, kUndo, kRedo, kCommitted, kRolledBack };
   Kind kind;
   BlockId id = 0;            // the block concerned (0 for undo/redo/commit/rollback)
   std::string property;      // kPropertyChanged
   PropertyValue old_value{}, new_value{};
-  std::string label;         // the transaction's label (commit, undo, redo)
+  std::string label;         // the transaction's or step's label (commit, rollback, undo, redo)
 };
 
 class Engine {
  public:
   explicit Engine(Scene scene);
+  // Not copyable (a copy would share the history); movable.
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+  Engine(Engine&&) = default;
+  Engine& operator=(Engine&&) = default;
 
   const Scene& scene() const { return scene_; }
   const Block* block(BlockId id) const { return scene_.find(id); }
@@ -67,30 +82,48 @@ class Engine {
   Result<double> width(BlockId id) const;
   Result<double> height(BlockId id) const;
 
-  // Structure. `parent`: a page or group; `index`: stacking position (-1 = on top).
+  // Structure. `parent`: a page or group; `index`: stacking position (-1 = on top), the
+  // block's index in the list after the call; out of range: kOutOfRange. Unknown ids:
+  // kNotFound ("no block with id 7"); other misuse: kInvalidArgument. New ids are
+  // Scene::next_id() onwards. Geometry is never changed by structure calls (except a new
+  // group's box). For pages the list is scene.pages.
+  //
+  // create: defaults per type, centred on the parent's page (text "Text" 400x40, image
+  // 400x300, grey rect shape 200x200, empty group 0x0). create(kPage, 0, i) is
+  // create_page(1080, 1080, i). Page sizes are checked as the
+  // `width`/`height` properties ("block 9: a page's width must be positive, got 0").
   Result<BlockId> create(BlockType type, BlockId parent, int index = -1);
   Result<BlockId> create_page(double width, double height, int index = -1);
-  Result<BlockId> duplicate(BlockId id);  // deep copy (groups with their children), new ids, placed above it
+  Result<BlockId> duplicate(BlockId id);  // deep copy (groups with their children), new ids, placed right above it
   Status destroy(BlockId id);             // with its children; a page's blocks too
-  Status reorder(BlockId id, int index);  // new stacking position within its parent
-  Status move_to(BlockId id, BlockId new_parent, int index = -1);
-  Result<BlockId> group(const std::vector<BlockId>& ids);  // same parent required; the group's box bounds them
-  Status ungroup(BlockId group_id);
+  Status reorder(BlockId id, int index);  // new stacking position within its parent (pages: page order)
+  Status move_to(BlockId id, BlockId new_parent, int index = -1);  // not pages; not into itself
+  // Same parent required. The group takes the topmost member's place; members keep their
+  // stacking order; its box is the members' axis-aligned bounds (after rotation).
+  Result<BlockId> group(const std::vector<BlockId>& ids);
+  Status ungroup(BlockId group_id);  // its children take its place in its parent
 
   // Transactions: changes between begin and commit are one undo step; rollback undoes them.
   // Calls outside a transaction are one step each. Nesting: inner begin/commit pairs join
-  // the outer transaction.
+  // the outer transaction; an inner rollback undoes only the changes since the inner begin.
+  // A failed call changes nothing and records nothing, inside a transaction or not.
+  // commit/rollback without a transaction: kFailedPrecondition.
+  // Steps of calls outside a transaction are labelled by the call: "set opacity",
+  // "create text", "create page", "duplicate", "destroy", "reorder", "move", "group",
+  // "ungroup".
   void begin(std::string label);
   Status commit();
   Status rollback();
   bool in_transaction() const;
 
-  bool can_undo() const;
-  bool can_redo() const;
-  Status undo();  // kFailedPrecondition "nothing to undo" / inside a transaction
-  Status redo();
+  bool can_undo() const;  // false inside a transaction
+  bool can_redo() const;  // a new change clears the redo steps
+  Status undo();  // kFailedPrecondition "nothing to undo" / "cannot undo inside a transaction"
+  Status redo();  // kFailedPrecondition "nothing to redo" / "cannot redo inside a transaction"
 
   // Change events, delivered synchronously after each change (and on commit/undo/redo).
+  // A call's events are delivered once it has finished, so listeners see a consistent scene
+  // (the final one for a call with several events) and may read the engine.
   using Listener = std::function<void(const ChangeEvent&)>;
   int subscribe(Listener listener);
   void unsubscribe(int token);

@@ -21,7 +21,12 @@
 
 namespace atelier::design {
 
-using BlockId = std::int64_t;  // > 0, unique within a scene
+using BlockId = std::int64_t;  // 1..kMaxBlockId, unique within a scene
+// The largest block id, 2^53 − 1: ids stay exact as JSON numbers (and in JavaScript).
+inline constexpr BlockId kMaxBlockId = 9007199254740991;
+// How deep blocks may nest below their page (a page's children are at depth 1, a group's
+// children one deeper): deeper scenes would exceed the JSON reader's nesting limit of 64.
+inline constexpr int kMaxBlockDepth = 30;
 using Color = image::Rgba;    // sRGB, straight alpha, each channel in [0,1]
 
 enum class BlockType { kPage, kText, kImage, kShape, kGroup };
@@ -47,7 +52,14 @@ std::optional<FontStyle> parse_font_style(std::string_view s);
 
 // "#RRGGBB" when opaque, else "#RRGGBBAA" (upper case); channels rounded to 8 bits.
 std::string color_to_hex(const Color& c);
+// `c` with each channel clamped to [0,1] and rounded to 8 bits: the colour color_to_hex
+// saves. Property setters (properties.h) store colours this way, so saving is lossless.
+Color quantize_color(const Color& c);
 
+// The properties `fill` ("none" = disabled), `stroke_color` and `stroke_width` (0 =
+// disabled) edit these. A disabled fill keeps the default colour (black) and a disabled
+// stroke the default width (1): the setters store them so, since the file format does
+// not save them (a disabled stroke's colour is saved: it is its own property).
 struct Fill {
   bool enabled = false;
   Color color{0, 0, 0, 1};
@@ -132,10 +144,13 @@ struct Scene {
   BlockId page_of(BlockId id) const;
 };
 
-// Structural checks every valid scene passes: ids unique and positive, parents and
-// children agree, pages have no parent and are listed in `pages`, only pages and groups
-// have children, sizes not negative, opacity in [0,1], enums and numbers in range. The
-// first problem found, naming the block ("block 7: width must not be negative").
+// Structural checks every valid scene passes: version 1, ids unique and within
+// 1..kMaxBlockId, parents and children agree, pages have no parent and are listed once in
+// `pages`, every block is on a page (no cycles) at most kMaxBlockDepth below it, only
+// pages and groups have children, every property of a block's type passes
+// check_property_value (types, ranges, enums: sizes not negative, opacity in [0,1], ...),
+// pages have a positive size, an enabled stroke has a positive width. The first problem
+// found, naming the block ("block 7: width must not be negative, got -5").
 Status check_scene(const Scene& scene);
 
 }  // namespace atelier::design

@@ -1,0 +1,162 @@
+#include "cli/design_command.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include "cli/common.h"
+#include "design/engine.h"
+#include "design/renderer.h"
+#include "design/scene_json.h"
+
+namespace atelier::cli {
+namespace {
+namespace fs = std::filesystem;
+
+// Loads a design, printing its warnings (not errors) one line each unless quiet.
+Result<design::LoadedScene> load(const std::string& path, bool quiet) {
+  auto loaded = design::load_scene(path);
+  if (loaded.ok() && !quiet) {
+    for (const auto& w : loaded->warnings) std::fprintf(stderr, "atelier: warning: %s\n", w.c_str());
+  }
+  return loaded;
+}
+
+struct RenderArgs {
+  std::string design;
+  std::string output;
+  int page = 0;  // 1-based; 0: the first page (PNG, SVG) or every page (PDF)
+  double scale = 1.0;
+  bool quiet = false;
+};
+
+int run_render(const RenderArgs& a) {
+  if (!(a.scale > 0 && a.scale <= 16)) return print_error("--scale: expected a number in (0, 16]"), kExitUsage;
+  const std::string ext = fs::path(a.output).extension().string();
+  if (ext != ".png" && ext != ".pdf" && ext != ".svg" && ext != ".jpg" && ext != ".webp") {
+    return print_error(a.output + ": unknown output format (use .png, .pdf, .svg, .jpg or .webp)"), kExitUsage;
+  }
+  auto loaded = load(a.design, a.quiet);
+  if (!loaded.ok()) return print_error(loaded.status().message()), kExitFailed;
+  const int pages = int(loaded->scene.pages.size());
+  if (a.page < 0 || a.page > pages) {
+    return print_error("--page " + std::to_string(a.page) + ": " + a.design + " has " + std::to_string(pages) +
+                       " page" + (pages == 1 ? "" : "s")),
+           kExitUsage;
+  }
+  std::optional<int> page;
+  if (a.page > 0) page = a.page - 1;
+  else if (ext != ".pdf") page = 0;
+  design::RenderOptions opt;
+  opt.scale = a.scale;
+  opt.base_dir = fs::path(a.design).parent_path();
+  if (Status s = design::render_to_file(loaded->scene, a.output, page, opt); !s.ok()) {
+    return print_error(s.message()), kExitFailed;
+  }
+  if (!a.quiet) std::printf("%s -> %s\n", a.design.c_str(), a.output.c_str());
+  return kExitOk;
+}
+
+struct DesignArgs {
+  std::string design;
+  long long id = 0;
+  std::vector<std::string> assignments;  // prop=value
+  std::string output;
+  bool quiet = false;
+};
+
+int run_info(const DesignArgs& a) {
+  auto loaded = load(a.design, a.quiet);
+  if (!loaded.ok()) return print_error(loaded.status().message()), kExitFailed;
+  const design::Scene& scene = loaded->scene;
+  std::printf("%s: %s, %zu page%s, %zu blocks\n", a.design.c_str(), scene.name.empty() ? "(unnamed)" : scene.name.c_str(),
+              scene.pages.size(), scene.pages.size() == 1 ? "" : "s", scene.blocks.size());
+  std::printf("%6s  %-24s %-8s %-12s %8s %8s %8s %8s  %s\n", "ID", "NAME", "TYPE", "KIND", "X", "Y", "WIDTH", "HEIGHT",
+              "CONTENT");
+  auto depth_of = [&](const design::Block& b) {
+    int d = 0;
+    for (design::BlockId p = b.parent; p != 0; p = scene.find(p)->parent) ++d;
+    return d;
+  };
+  auto row = [&](const design::Block& b) {
+    std::string name = std::string(std::size_t(2 * depth_of(b)), ' ') + (b.name.empty() ? "-" : b.name);
+    std::string content;
+    if (b.type == design::BlockType::kText) content = b.text.content;
+    if (b.type == design::BlockType::kImage) content = b.image.source;
+    if (b.type == design::BlockType::kShape) content = std::string(design::to_string(b.shape.shape));
+    for (char& c : content) if (c == '\n') c = ' ';
+    if (content.size() > 40) content = content.substr(0, 37) + "...";
+    std::printf("%6lld  %-24s %-8s %-12s %8g %8g %8g %8g  %s%s\n", static_cast<long long>(b.id), name.c_str(),
+                std::string(design::to_string(b.type)).c_str(), b.kind.empty() ? "-" : b.kind.c_str(), b.x, b.y,
+                b.width, b.height, content.c_str(), b.visible ? "" : " (hidden)");
+  };
+  for (design::BlockId page : scene.pages) {
+    row(*scene.find(page));
+    for (design::BlockId id : scene.descendants(page)) row(*scene.find(id));
+  }
+  return kExitOk;
+}
+
+int run_set(const DesignArgs& a) {
+  if (a.assignments.empty()) return print_error("design set: give at least one PROPERTY=VALUE"), kExitUsage;
+  auto loaded = load(a.design, a.quiet);
+  if (!loaded.ok()) return print_error(loaded.status().message()), kExitFailed;
+  design::Engine engine(std::move(loaded->scene));
+  if (!engine.block(a.id)) return print_error(a.design + ": no block " + std::to_string(a.id)), kExitUsage;
+  engine.begin("design set");
+  for (const auto& assignment : a.assignments) {
+    const auto eq = assignment.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      (void)engine.rollback();  // nothing was saved: the scene is dropped anyway
+      return print_error("expected PROPERTY=VALUE, got '" + assignment + "'"), kExitUsage;
+    }
+    const std::string name = assignment.substr(0, eq);
+    const design::PropertyInfo* info = design::find_property(name);
+    if (!info) {
+      (void)engine.rollback();  // nothing was saved: the scene is dropped anyway
+      return print_error("unknown property '" + name + "'"), kExitUsage;
+    }
+    auto value = design::parse_property(*info, std::string_view(assignment).substr(eq + 1));
+    Status s = value.ok() ? engine.set(a.id, name, *value) : value.status();
+    if (!s.ok()) {
+      (void)engine.rollback();  // nothing was saved: the scene is dropped anyway
+      return print_error(s.message()), kExitUsage;
+    }
+  }
+  if (Status s = engine.commit(); !s.ok()) return print_error(s.message()), kExitFailed;
+  const std::string out = a.output.empty() ? a.design : a.output;
+  if (Status s = design::save_scene(out, engine.scene()); !s.ok()) return print_error(s.message()), kExitFailed;
+  if (!a.quiet) std::printf("%s: block %lld updated -> %s\n", a.design.c_str(), a.id, out.c_str());
+  return kExitOk;
+}
+
+}  // namespace
+
+std::function<int()> add_render_command(CLI::App& app) {
+  auto a = std::make_shared<RenderArgs>();
+  CLI::App* cmd = app.add_subcommand("render", "Render a design to PNG, PDF (vector, for print) or SVG");
+  cmd->add_option("design", a->design, "Design file (JSON, docs/scene-format.md)")->required();
+  cmd->add_option("-o,--output", a->output, "Output: .png, .pdf, .svg (or .jpg/.webp previews)")->required();
+  cmd->add_option("--page", a->page, "Page number, from 1 (default: the first; PDF: every page)");
+  cmd->add_option("--scale", a->scale, "Output pixels per design unit, e.g. 2 for high density (default 1)");
+  cmd->add_flag("-q,--quiet", a->quiet, "Errors only");
+  return [a]() { return run_render(*a); };
+}
+
+std::function<int()> add_design_command(CLI::App& app) {
+  auto a = std::make_shared<DesignArgs>();
+  CLI::App* design = app.add_subcommand("design", "Inspect and edit designs (info | set)");
+  design->require_subcommand(1);
+  CLI::App* info = design->add_subcommand("info", "List a design's pages and blocks as a table");
+  info->add_option("design", a->design, "Design file")->required();
+  info->add_flag("-q,--quiet", a->quiet, "No warnings");
+  CLI::App* set = design->add_subcommand("set", "Set properties of one block: ID name=value ...");
+  set->add_option("design", a->design, "Design file")->required();
+  set->add_option("id", a->id, "Block id (see design info)")->required();
+  set->add_option("assignments", a->assignments, "PROPERTY=VALUE, e.g. x=120 fill=#FF5500 text='Hello'");
+  set->add_option("-o,--output", a->output, "Write here instead of over the design file");
+  set->add_flag("-q,--quiet", a->quiet, "Errors only");
+  return [=]() { return info->parsed() ? run_info(*a) : run_set(*a); };
+}
+
+}  // namespace atelier::cli
