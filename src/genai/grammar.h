@@ -1,0 +1,24 @@
+// A GBNF grammar (llama.cpp's grammar format) generated from the current design, so a
+// local model can only write the allowed elements, attributes and ids; and a small GBNF
+// matcher to check text against such a grammar (for tests and as a last check).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+#include "design/scene.h"
+#include "genai/serializer.h"
+
+namespace atelier::genai {
+
+// The grammar for an answer to a request about `scene` serialized with `profile`: a single
+// <design> document whose elements carry the scene's ids with the attributes the profile
+// allows for their block type (values as strings of the right shape).
+std::string design_grammar(const design::Scene& scene, Profile profile);
+
+// Whether `text` is in the language of `grammar` (rule "root"). Errors: a grammar that does
+// not parse ("grammar: line 3: ...").
+Result<bool> gbnf_matches(std::string_view grammar, std::string_view text);
+
+}  // namespace atelier::genai
