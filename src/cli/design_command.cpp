@@ -8,6 +8,7 @@
 #include "design/engine.h"
 #include "design/renderer.h"
 #include "design/scene_json.h"
+#include "genai/serializer.h"
 
 namespace atelier::cli {
 namespace {
@@ -62,8 +63,21 @@ struct DesignArgs {
   long long id = 0;
   std::vector<std::string> assignments;  // prop=value
   std::string output;
+  std::string profile = "full";
   bool quiet = false;
 };
+
+// The compact XML the language-model editor sends (genai/serializer.h), with its size.
+int run_xml(const DesignArgs& a) {
+  const auto profile = genai::parse_profile(a.profile);
+  if (!profile) return print_error("--profile: expected layout, text, style or full, got '" + a.profile + "'"), kExitUsage;
+  auto loaded = load(a.design, a.quiet);
+  if (!loaded.ok()) return print_error(loaded.status().message()), kExitFailed;
+  const std::string xml = genai::serialize(loaded->scene, *profile);
+  std::printf("%s", xml.c_str());
+  if (!a.quiet) std::fprintf(stderr, "atelier: %zu characters, about %d tokens\n", xml.size(), genai::estimate_tokens(xml));
+  return kExitOk;
+}
 
 int run_info(const DesignArgs& a) {
   auto loaded = load(a.design, a.quiet);
@@ -145,7 +159,7 @@ std::function<int()> add_render_command(CLI::App& app) {
 
 std::function<int()> add_design_command(CLI::App& app) {
   auto a = std::make_shared<DesignArgs>();
-  CLI::App* design = app.add_subcommand("design", "Inspect and edit designs (info | set)");
+  CLI::App* design = app.add_subcommand("design", "Inspect and edit designs (info | set | xml)");
   design->require_subcommand(1);
   CLI::App* info = design->add_subcommand("info", "List a design's pages and blocks as a table");
   info->add_option("design", a->design, "Design file")->required();
@@ -156,7 +170,15 @@ std::function<int()> add_design_command(CLI::App& app) {
   set->add_option("assignments", a->assignments, "PROPERTY=VALUE, e.g. x=120 fill=#FF5500 text='Hello'");
   set->add_option("-o,--output", a->output, "Write here instead of over the design file");
   set->add_flag("-q,--quiet", a->quiet, "Errors only");
-  return [=]() { return info->parsed() ? run_info(*a) : run_set(*a); };
+  CLI::App* xml = design->add_subcommand("xml", "Print the compact XML the language-model editor sends");
+  xml->add_option("design", a->design, "Design file")->required();
+  xml->add_option("--profile", a->profile, "layout | text | style | full (default full)");
+  xml->add_flag("-q,--quiet", a->quiet, "No size line");
+  return [=]() {
+    if (info->parsed()) return run_info(*a);
+    if (xml->parsed()) return run_xml(*a);
+    return run_set(*a);
+  };
 }
 
 }  // namespace atelier::cli

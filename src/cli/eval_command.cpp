@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/common.h"
+#include "cli/edit_command.h"
 #include "vision/saliency_eval.h"
 
 namespace atelier::cli {
@@ -137,7 +138,12 @@ std::function<int()> add_eval_command(CLI::App& app) {
   crop->add_option("--aspect", a->aspects, "Aspect ratios to evaluate (default 1:1 9:16 16:9)");
   crop->add_option("--border-penalty", a->border_penalty, "Weight of saliency cut by a window's border (for tuning)");
   crop->add_option("--extra", a->extras, "Another method's crops: NAME=FILE.json ({\"stem\": {\"W:H\": [x,y,w,h]}})");
-  return [=]() { return sal->parsed() ? run_eval_saliency(*a) : run_eval_crop(*a); };
+  auto edit = add_eval_edit_command(*eval);
+  return [=]() {
+    if (sal->parsed()) return run_eval_saliency(*a);
+    if (crop->parsed()) return run_eval_crop(*a);
+    return edit();
+  };
 }
 
 }  // namespace atelier::cli

@@ -12,6 +12,7 @@
 #include "cli/crop_command.h"
 #include "cli/cutout_command.h"
 #include "cli/design_command.h"
+#include "cli/edit_command.h"
 #include "cli/eval_command.h"
 #include "cli/models_command.h"
 #include "core/files.h"
@@ -33,6 +34,7 @@ int main(int argc, char** argv) {
   auto eval = add_eval_command(app);
   auto render = add_render_command(app);
   auto design = add_design_command(app);
+  auto edit = add_edit_command(app);
 
   try {
     app.parse(argc, argv);
@@ -55,6 +57,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("eval")) return eval();
     if (app.got_subcommand("render")) return render();
     if (app.got_subcommand("design")) return design();
+    if (app.got_subcommand("edit")) return edit();
   } catch (const std::exception& e) {
     print_error(std::string("internal error: ") + e.what());
     return kExitFailed;

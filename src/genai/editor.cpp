@@ -1,1 +1,232 @@
-// placeholder
+#include "genai/editor.h"
+
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "core/files.h"
+#include "design/properties.h"
+#include "genai/answer.h"
+#include "genai/grammar.h"
+#include "genai/relayout.h"
+#include "vision/smart_crop.h"
+
+namespace atelier::genai {
+namespace {
+
+#include "genai/prompts.inc"  // generated from prompts/*.txt: kEditSystem, kEditUser, ...
+
+std::string replace_all(std::string text, std::string_view key, std::string_view value) {
+  for (std::size_t at = text.find(key); at != std::string::npos; at = text.find(key, at + value.size())) {
+    text.replace(at, key.size(), value);
+  }
+  return text;
+}
+
+std::string brand_text(const std::optional<BrandKit>& brand) {
+  if (!brand) return "";
+  std::string colors, fonts;
+  for (const auto& c : brand->colors) colors += (colors.empty() ? "" : ", ") + design::color_to_hex(c);
+  for (const auto& f : brand->fonts) fonts += (fonts.empty() ? "" : ", ") + f;
+  std::string text(kBrand);
+  text = replace_all(text, "{{name}}", brand->name.empty() ? "brand" : brand->name);
+  text = replace_all(text, "{{colors}}", colors.empty() ? "(any)" : colors);
+  text = replace_all(text, "{{fonts}}", fonts.empty() ? "(keep the design's)" : fonts);
+  text = replace_all(text, "{{logo}}", brand->logo.empty() ? "" : "\nLogo: " + brand->logo + ".");
+  return "\n" + text;
+}
+
+// Every registry property that differs between two versions of a scene, as a ChangeSet
+// (blocks only in `after` are not listed: relayout creates none).
+ChangeSet diff_scenes(const design::Scene& before, const design::Scene& after) {
+  ChangeSet out;
+  for (const auto& [id, b] : before.blocks) {
+    const design::Block* a = after.find(id);
+    if (!a) {
+      out.removed.push_back(id);
+      continue;
+    }
+    for (const design::PropertyInfo* info : design::properties_of(b.type)) {
+      auto old_v = design::get_property(b, info->name), new_v = design::get_property(*a, info->name);
+      if (old_v.ok() && new_v.ok() && !(*old_v == *new_v)) {
+        out.modified.push_back({id, std::string(info->name), *old_v, *new_v});
+      }
+    }
+  }
+  return out;
+}
+
+Status set_page_size(design::Engine& engine, design::BlockId page, double w, double h) {
+  ATELIER_TRY(engine.set(page, "width", design::PropertyValue(w)));
+  return engine.set(page, "height", design::PropertyValue(h));
+}
+
+// The deterministic format change (relayout.h), also for --dry-run (on a copy).
+Result<EditResult> baseline_format(design::Engine& engine, const EditOptions& opt, EditResult result,
+                                   std::string why) {
+  const design::Scene before = engine.scene();
+  design::Engine scratch(before);
+  design::Engine& target = opt.dry_run ? scratch : engine;
+  const design::BlockId page = before.pages.front();
+  ATELIER_TRY(relayout_page(target, page, opt.to_size->first, opt.to_size->second));
+  result.used_baseline = true;
+  result.changes = diff_scenes(before, target.scene());
+  result.report.applied = opt.dry_run ? 0 : int(result.changes.modified.size());
+  result.report.notes.push_back("format changed by the deterministic relayout (" + why + ")");
+  return result;
+}
+
+}  // namespace
+
+Result<BrandKit> load_brand_kit(const std::filesystem::path& path) {
+  ATELIER_ASSIGN_OR_RETURN(std::vector<std::uint8_t> bytes, read_file(path, 1 << 20));
+  nlohmann::json j = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, false);
+  const std::string where = path.string();
+  if (j.is_discarded() || !j.is_object()) return invalid_argument(where + ": not a JSON object");
+  BrandKit kit;
+  try {
+    kit.name = j.value("name", "");
+    kit.logo = j.value("logo", "");
+    auto values = [](const nlohmann::json& v) {
+      std::vector<std::string> out;
+      if (v.is_array()) for (const auto& x : v) out.push_back(x.get<std::string>());
+      else if (v.is_object()) for (const auto& [k, x] : v.items()) out.push_back(x.get<std::string>());
+      return out;
+    };
+    if (j.contains("colors")) {
+      for (const std::string& c : values(j["colors"])) {
+        auto colour = image::parse_color(c);
+        if (!colour.ok()) return invalid_argument(where + ": " + colour.status().message());
+        kit.colors.push_back(*colour);
+      }
+    }
+    if (j.contains("fonts")) kit.fonts = values(j["fonts"]);
+  } catch (const nlohmann::json::exception& e) {
+    return invalid_argument(where + ": expected {\"name\", \"colors\", \"fonts\", \"logo\"}: " + e.what());
+  }
+  if (kit.colors.empty()) return invalid_argument(where + ": a brand kit needs at least one colour");
+  return kit;
+}
+
+LlmRequest build_prompt(const design::Scene& scene, std::string_view request, Profile profile,
+                        const std::optional<BrandKit>& brand) {
+  LlmRequest req;
+  req.system = std::string(kEditSystem);
+  std::string user(kEditUser);
+  user = replace_all(user, "{{brand}}", brand_text(brand));
+  user = replace_all(user, "{{design}}", serialize(scene, profile));
+  user = replace_all(user, "{{request}}", request);
+  req.user = std::move(user);
+  return req;
+}
+
+Result<std::pair<double, double>> parse_format(std::string_view text) {
+  for (const auto& p : vision::crop_presets()) {
+    if (text == p.name) return std::pair<double, double>{p.width, p.height};
+  }
+  const auto x = text.find_first_of("xX");
+  if (x != std::string_view::npos) {
+    int w = 0, h = 0;
+    auto num = [](std::string_view s, int& v) {
+      auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+      return !s.empty() && ec == std::errc() && p == s.data() + s.size();
+    };
+    if (num(text.substr(0, x), w) && num(text.substr(x + 1), h) && w > 0 && h > 0 && w <= 20000 && h <= 20000) {
+      return std::pair<double, double>{w, h};
+    }
+  }
+  return invalid_argument("bad format '" + std::string(text) + "' (expected WxH such as 1280x720, or a preset: atelier crop --list-presets)");
+}
+
+Result<EditResult> edit_design(design::Engine& engine, std::string_view request, LlmProvider* provider,
+                               const EditOptions& opt) {
+  EditResult result;
+  if (engine.scene().pages.empty()) return invalid_argument("the design has no page");
+  result.profile = opt.profile.value_or(opt.to_size ? Profile::kLayout : guess_profile(request));
+
+  // What the model sees: for a format change, the page already at its new size.
+  design::Scene sent = engine.scene();
+  std::string task(request);
+  const design::BlockId page = sent.pages.front();
+  if (opt.to_size) {
+    design::Block& p = *sent.find(page);
+    std::string format(kFormat);
+    format = replace_all(format, "{{width}}", std::to_string(int(std::lround(opt.to_size->first))));
+    format = replace_all(format, "{{height}}", std::to_string(int(std::lround(opt.to_size->second))));
+    format = replace_all(format, "{{old_width}}", std::to_string(int(std::lround(p.width))));
+    format = replace_all(format, "{{old_height}}", std::to_string(int(std::lround(p.height))));
+    format = replace_all(format, "{{request}}", request);
+    task = format;
+    p.width = opt.to_size->first;
+    p.height = opt.to_size->second;
+  }
+  if (!provider) {
+    if (opt.to_size) return baseline_format(engine, opt, result, "no language model configured");
+    return failed_precondition("no language model configured: set ATELIER_LLM (e.g. openai:gpt-4o, ollama:llama3.1) "
+                               "or give --provider and --model");
+  }
+
+  LlmRequest req = build_prompt(sent, task, result.profile, opt.brand);
+  if (provider->name() == "llamacpp") req.grammar = design_grammar(sent, result.profile);
+  std::vector<std::string> errors;
+  bool valid = false;
+  for (int round = 0; round <= opt.repair_rounds && !valid; ++round) {
+    Result<LlmAnswer> answer = provider->complete(req, opt.progress);
+    ++result.rounds;
+    if (!answer.ok()) {
+      if (opt.to_size) return baseline_format(engine, opt, result, "the model failed: " + answer.status().message());
+      return answer.status();
+    }
+    result.seconds += answer->seconds;
+    result.prompt_tokens += answer->prompt_tokens > 0 ? answer->prompt_tokens : estimate_tokens(req.system + req.user);
+    result.completion_tokens += answer->completion_tokens > 0 ? answer->completion_tokens : estimate_tokens(answer->text);
+    Result<std::string> doc = extract_document(answer->text);
+    if (!doc.ok()) {
+      errors = {doc.status().message()};
+    } else {
+      Validation v = validate_and_diff(*doc, sent, result.profile);
+      errors = v.errors;
+      if (v.ok()) {
+        result.changes = std::move(v.changes);
+        valid = true;
+      }
+    }
+    if (!valid && round < opt.repair_rounds) {  // one bounded repair: the problems go back
+      std::string problems;
+      for (const auto& e : errors) problems += "- " + e + "\n";
+      req.user += "\n" + answer->text + "\n\n" + replace_all(std::string(kRepairUser), "{{errors}}", problems);
+    }
+  }
+  if (!valid) {
+    result.validation_errors = errors;
+    if (opt.to_size) return baseline_format(engine, opt, result, "the model's answer stayed invalid");
+    return invalid_argument("the model's answer is still invalid after " + std::to_string(opt.repair_rounds) +
+                            " repair round" + (opt.repair_rounds == 1 ? "" : "s") + ": " +
+                            (errors.empty() ? "unknown problem" : errors.front()));
+  }
+  if (opt.dry_run) return result;
+
+  engine.begin("edit: " + std::string(request.substr(0, 60)));
+  if (opt.to_size) {
+    if (Status s = set_page_size(engine, page, opt.to_size->first, opt.to_size->second); !s.ok()) {
+      (void)engine.rollback();
+      return s;
+    }
+  }
+  ApplyOptions ao;
+  ao.allow_delete = opt.allow_delete;
+  ao.assets = opt.assets;
+  Result<ApplyReport> report = apply_changes(engine, result.changes, ao);
+  if (!report.ok()) {
+    (void)engine.rollback();
+    return report.status();
+  }
+  ATELIER_TRY(engine.commit());
+  result.report = std::move(report).value();
+  return result;
+}
+
+}  // namespace atelier::genai

@@ -1,0 +1,76 @@
+// Natural-language design editing: the whole round trip for one request.
+//   serialize (profile picked from the request) → prompt (prompts/*.txt, fixed parts first
+//   so providers can reuse a cached prefix) → provider → extract and validate the answer →
+//   one repair round with the problems sent back → ChangeSet → apply as one transaction →
+//   clean-up (apply.h) → asset search for changed alt texts.
+// Format changes (`to`) send the design with the page already at its new size and fall
+// back to the deterministic relayout (relayout.h) when there is no provider or its answer
+// stays invalid.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "design/engine.h"
+#include "genai/apply.h"
+#include "genai/assets.h"
+#include "genai/change_set.h"
+#include "genai/llm.h"
+#include "genai/serializer.h"
+
+namespace atelier::genai {
+
+// brand.json: {"name": "Acme", "colors": ["#0A2540", "#635BFF", ...] or {"primary": "#…", …},
+// "fonts": ["DejaVu Sans", …] or {"heading": "…", "body": "…"}, "logo": "logo.png"}
+struct BrandKit {
+  std::string name;
+  std::vector<design::Color> colors;
+  std::vector<std::string> fonts;
+  std::string logo;  // path or description
+};
+Result<BrandKit> load_brand_kit(const std::filesystem::path& path);
+
+struct EditOptions {
+  std::optional<Profile> profile;        // default: guess_profile(request)
+  std::optional<BrandKit> brand;
+  bool allow_delete = false;
+  bool dry_run = false;                  // compute the ChangeSet, apply nothing
+  int repair_rounds = 1;
+  const AssetSearch* assets = nullptr;
+  // Format change: the new page size (applied to the first page).
+  std::optional<std::pair<double, double>> to_size;
+  LlmProgress progress;
+};
+
+struct EditResult {
+  Profile profile = Profile::kFull;
+  ChangeSet changes;
+  ApplyReport report;
+  int rounds = 0;              // model calls made (0: baseline only)
+  bool used_baseline = false;  // format change done by relayout.h
+  std::vector<std::string> validation_errors;  // of the last answer, when it was rejected
+  int prompt_tokens = 0;       // reported by the provider, else estimated
+  int completion_tokens = 0;
+  double seconds = 0;          // model time
+};
+
+// The prompt for a request (exposed for tests and `--dry-run` token counts).
+LlmRequest build_prompt(const design::Scene& scene, std::string_view request, Profile profile,
+                        const std::optional<BrandKit>& brand);
+
+// Runs one edit on `engine` (unchanged on error or with dry_run). `provider` may be null
+// only for a format change (baseline). Errors: the provider's (timeout, refused key, cut
+// off), or kInvalidArgument "the model's answer is still invalid after N repair round(s):
+// <first problem>" — then nothing is applied.
+Result<EditResult> edit_design(design::Engine& engine, std::string_view request, LlmProvider* provider,
+                               const EditOptions& options);
+
+// A format name or WxH: "1280x720", "youtube-thumbnail", "instagram-story", ... (the
+// smart-crop presets). Errors name the text.
+Result<std::pair<double, double>> parse_format(std::string_view text);
+
+}  // namespace atelier::genai
