@@ -82,7 +82,8 @@ class LlmProvider {
   // ("the answer was cut off by the length limit (finish reason: length)"), kInternal
   // (unparsable response), kNotFound (HTTP 404, e.g. a model Ollama has not pulled),
   // kCancelled (LlmRequest::cancelled). Every message starts with the provider's name and
-  // says after how many attempts it gave up when it retried.
+  // says after how many attempts it gave up when it retried. Safe to call from several
+  // threads at once (each call has its own connection).
   virtual Result<LlmAnswer> complete(const LlmRequest& request, const LlmProgress& progress) = 0;
 };
 

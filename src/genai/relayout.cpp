@@ -1,1 +1,277 @@
-// placeholder
+// The deterministic format change (relayout.h).
+#include "genai/relayout.h"
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+#include <vector>
+
+#include "design/renderer.h"
+#include "image/codec.h"
+#include "vision/smart_crop.h"
+
+namespace atelier::genai {
+namespace {
+
+namespace fs = std::filesystem;
+using design::Block;
+using design::BlockId;
+using design::BlockType;
+using design::Engine;
+using design::PropertyValue;
+using design::Scene;
+
+constexpr double kEps = 1e-6;
+constexpr double kBackgroundCover = 0.9;      // share of the page, both axes
+constexpr double kAspectChange = 0.01;        // |log(new aspect / old aspect)| above which photos are re-cropped
+
+struct Box {
+  double x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+  double w() const { return x1 - x0; }
+  double h() const { return y1 - y0; }
+};
+
+Box rotated_bounds(const Block& b) {
+  const double r = std::fmod(b.rotation, 360.0);
+  if (r == 0) return {b.x, b.y, b.x + b.width, b.y + b.height};
+  const double rad = r * 3.14159265358979323846 / 180.0;
+  const double c = std::abs(std::cos(rad)), s = std::abs(std::sin(rad));
+  const double cx = b.x + b.width / 2, cy = b.y + b.height / 2;
+  const double ex = (b.width * c + b.height * s) / 2, ey = (b.width * s + b.height * c) / 2;
+  return {cx - ex, cy - ey, cx + ex, cy + ey};
+}
+
+Box unite(const Box& a, const Box& b) {
+  return {std::min(a.x0, b.x0), std::min(a.y0, b.y0), std::max(a.x1, b.x1), std::max(a.y1, b.y1)};
+}
+
+// A block and, for a group, its members: the unit that moves together.
+std::vector<BlockId> unit_of(const Scene& s, BlockId id) {
+  std::vector<BlockId> ids{id};
+  for (BlockId d : s.descendants(id)) ids.push_back(d);
+  return ids;
+}
+
+// What a unit occupies: rotated boxes of its blocks (a group's own box unrotated: groups
+// draw nothing and do not rotate their members).
+Box unit_bounds(const Scene& s, BlockId id) {
+  const Block* b = s.find(id);
+  Box box = b->type == BlockType::kGroup ? Box{b->x, b->y, b->x + b->width, b->y + b->height} : rotated_bounds(*b);
+  for (BlockId d : s.descendants(id)) {
+    const Block* m = s.find(d);
+    box = unite(box, m->type == BlockType::kGroup ? Box{m->x, m->y, m->x + m->width, m->y + m->height}
+                                                  : rotated_bounds(*m));
+  }
+  return box;
+}
+
+// A per-axis affine map of positions (x' = ox + (x − ix) × kx) with sizes × kx, × ky, and
+// the lengths that are not along an axis (font size, letter spacing, corner radius, stroke
+// width) × k.
+struct Map {
+  double ix = 0, ox = 0, kx = 1;
+  double iy = 0, oy = 0, ky = 1;
+  double k = 1;
+};
+
+Status set_number(Engine& e, BlockId id, const char* property, double value) {
+  return e.set(id, property, PropertyValue(value));
+}
+
+// Applies `m` to the unit rooted at `id`, reading every block's geometry from `from` (the
+// scene before the relayout or the current one).
+Status apply_map(Engine& engine, const Scene& from, BlockId id, const Map& m) {
+  for (BlockId b_id : unit_of(from, id)) {
+    const Block& b = *from.find(b_id);
+    ATELIER_TRY(set_number(engine, b_id, "x", m.ox + (b.x - m.ix) * m.kx));
+    ATELIER_TRY(set_number(engine, b_id, "y", m.oy + (b.y - m.iy) * m.ky));
+    ATELIER_TRY(set_number(engine, b_id, "width", b.width * m.kx));
+    ATELIER_TRY(set_number(engine, b_id, "height", b.height * m.ky));
+    if (m.k == 1) continue;
+    if (b.type == BlockType::kText) {
+      ATELIER_TRY(set_number(engine, b_id, "font_size", std::max(1.0, b.text.font_size * m.k)));
+      if (b.text.letter_spacing != 0) ATELIER_TRY(set_number(engine, b_id, "letter_spacing", b.text.letter_spacing * m.k));
+    }
+    if (b.type == BlockType::kText || b.type == BlockType::kImage || b.type == BlockType::kShape) {
+      if (b.corner_radius != 0) ATELIER_TRY(set_number(engine, b_id, "corner_radius", b.corner_radius * m.k));
+      if (b.stroke.enabled) ATELIER_TRY(set_number(engine, b_id, "stroke_width", b.stroke.width * m.k));
+    }
+  }
+  return Status();
+}
+
+enum class Anchor { kStart, kCentre, kEnd };
+
+// Which of the page's start edge, centre or end edge the span [p, p + len] is closest to
+// (its start edge to the page's start, its centre to the centre, its end to the end); ties
+// go to the centre, then the start.
+Anchor anchor_of(double p, double len, double page) {
+  const double d_start = std::abs(p), d_centre = std::abs(p + len / 2 - page / 2), d_end = std::abs(page - (p + len));
+  if (d_centre <= d_start && d_centre <= d_end) return Anchor::kCentre;
+  return d_start <= d_end ? Anchor::kStart : Anchor::kEnd;
+}
+
+// New start of a span of old start p and length len on an axis from `old_page` to
+// `new_page`, scaled by s.
+double anchored(Anchor a, double p, double len, double old_page, double new_page, double s) {
+  switch (a) {
+    case Anchor::kStart: return p * s;
+    case Anchor::kEnd: return new_page - (old_page - p - len) * s - len * s;
+    case Anchor::kCentre: break;
+  }
+  return new_page / 2 + (p + len / 2 - old_page / 2) * s - len * s / 2;
+}
+
+// The box that decides a unit's anchor: a group's own box, or its members' when it has none.
+Box anchor_box(const Scene& s, const Block& b) {
+  if (b.type != BlockType::kGroup || b.width > 0 || b.height > 0) return {b.x, b.y, b.x + b.width, b.y + b.height};
+  std::optional<Box> box;
+  for (BlockId d : s.descendants(b.id)) {
+    const Block* m = s.find(d);
+    const Box mb{m->x, m->y, m->x + m->width, m->y + m->height};
+    box = box ? unite(*box, mb) : mb;
+  }
+  return box.value_or(Box{b.x, b.y, b.x, b.y});
+}
+
+// Shrinks (uniformly, about its bounds' corner) and moves the unit `id` into the page.
+Status clamp_unit(Engine& engine, BlockId id, double page_w, double page_h) {
+  Box box = unit_bounds(engine.scene(), id);
+  if (box.w() > page_w + kEps || box.h() > page_h + kEps) {
+    const double k = std::min(page_w / box.w(), page_h / box.h());
+    const Scene snapshot = engine.scene();
+    ATELIER_TRY(apply_map(engine, snapshot, id, Map{box.x0, box.x0, k, box.y0, box.y0, k, k}));
+    box = unit_bounds(engine.scene(), id);
+  }
+  double dx = 0, dy = 0;
+  if (box.x0 < 0) dx = -box.x0;
+  else if (box.x1 > page_w) dx = std::max(page_w - box.x1, -box.x0);
+  if (box.y0 < 0) dy = -box.y0;
+  else if (box.y1 > page_h) dy = std::max(page_h - box.y1, -box.y0);
+  if (std::abs(dx) < 1e-9 && std::abs(dy) < 1e-9) return Status();
+  for (BlockId m : unit_of(engine.scene(), id)) {
+    const Block* b = engine.block(m);
+    const double x = b->x + dx, y = b->y + dy;
+    ATELIER_TRY(set_number(engine, m, "x", x));
+    ATELIER_TRY(set_number(engine, m, "y", y));
+  }
+  return Status();
+}
+
+bool fits(const Block& b, double size) {
+  auto m = design::measure_text(b, size);
+  return m.ok() && m->fits;
+}
+
+// The largest font size below the text's own at which it fits: whole sizes by binary
+// search (1 when none fits).
+Status shrink_to_fit(Engine& engine, const Block& b) {
+  const double size = b.text.font_size;
+  if (b.text.auto_fit == design::AutoFit::kGrowHeight || b.text.content.empty() || fits(b, size)) return Status();
+  double lo = 1, hi = std::ceil(size - kEps) - 1;  // whole sizes below `size`
+  if (hi < lo || !fits(b, lo)) return set_number(engine, b.id, "font_size", std::min(size, 1.0));
+  while (lo < hi) {  // invariant: fits(lo)
+    const double mid = std::ceil((lo + hi) / 2);
+    if (fits(b, mid)) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return set_number(engine, b.id, "font_size", lo);
+}
+
+// The focus point of a cover-fitted photo in a box of the new aspect: the centre of smart
+// crop's best window, set only on the axis the window crops. Unreadable files are skipped.
+Status refocus(Engine& engine, const Block& b, const RelayoutOptions& options) {
+  if (b.image.source.empty() || !(b.width >= 1) || !(b.height >= 1)) return Status();
+  fs::path path(b.image.source);
+  if (path.is_relative() && !options.base_dir.empty()) path = options.base_dir / path;
+  Result<image::Image> photo = image::read_image(path);
+  if (!photo.ok() || photo->empty()) return Status();
+  // The box's aspect as whole numbers (design units are at most 1e6).
+  const vision::Aspect aspect{static_cast<int>(std::lround(b.width * 100 / std::max(b.width, b.height) * 100)),
+                              static_cast<int>(std::lround(b.height * 100 / std::max(b.width, b.height) * 100)),
+                              "box"};
+  if (aspect.width < 1 || aspect.height < 1) return Status();
+  vision::CropOptions co;
+  co.saliency.source = vision::SaliencyOptions::Source::kFast;
+  Result<vision::CropResult> crop = vision::smart_crop(*photo, std::vector<vision::Aspect>{aspect}, co);
+  if (!crop.ok() || crop->windows.empty()) return Status();
+  const cv::Rect r = crop->windows.front().rect;
+  const int iw = photo->width(), ih = photo->height();
+  if (r.width < iw) {
+    ATELIER_TRY(set_number(engine, b.id, "focus_x", std::clamp((r.x + r.width / 2.0) / iw, 0.0, 1.0)));
+  }
+  if (r.height < ih) {
+    ATELIER_TRY(set_number(engine, b.id, "focus_y", std::clamp((r.y + r.height / 2.0) / ih, 0.0, 1.0)));
+  }
+  return Status();
+}
+
+Status relayout(Engine& engine, BlockId page_id, double new_w, double new_h, const RelayoutOptions& options) {
+  const Scene before = engine.scene();
+  const Block& page = *before.find(page_id);
+  const double old_w = page.width, old_h = page.height;
+  const double sx = new_w / old_w, sy = new_h / old_h, s = std::min(sx, sy);
+  ATELIER_TRY(set_number(engine, page_id, "width", new_w));
+  ATELIER_TRY(set_number(engine, page_id, "height", new_h));
+
+  for (BlockId id : page.children) {
+    const Block& b = *before.find(id);
+    const Box box = anchor_box(before, b);
+    const double cover_x = (std::min(box.x1, old_w) - std::max(box.x0, 0.0)) / old_w;
+    const double cover_y = (std::min(box.y1, old_h) - std::max(box.y0, 0.0)) / old_h;
+    Map m;
+    m.k = s;
+    if (cover_x >= kBackgroundCover && cover_y >= kBackgroundCover) {  // a background: stretched
+      m.ix = 0, m.ox = 0, m.kx = sx;
+      m.iy = 0, m.oy = 0, m.ky = sy;
+    } else {
+      m.ix = box.x0, m.kx = s;
+      m.ox = anchored(anchor_of(box.x0, box.w(), old_w), box.x0, box.w(), old_w, new_w, s);
+      m.iy = box.y0, m.ky = s;
+      m.oy = anchored(anchor_of(box.y0, box.h(), old_h), box.y0, box.h(), old_h, new_h, s);
+    }
+    ATELIER_TRY(apply_map(engine, before, id, m));
+    ATELIER_TRY(clamp_unit(engine, id, new_w, new_h));
+  }
+
+  for (BlockId id : engine.scene().descendants(page_id)) {
+    const Block b = *engine.block(id);  // a copy: the engine changes the scene
+    if (b.type == BlockType::kText) {
+      ATELIER_TRY(shrink_to_fit(engine, b));
+    } else if (b.type == BlockType::kImage && options.use_saliency && b.image.fit == design::ImageFit::kCover) {
+      const Block& old = *before.find(id);
+      if (!(old.width > 0 && old.height > 0 && b.width > 0 && b.height > 0)) continue;
+      const double change = std::abs(std::log((b.width / b.height) / (old.width / old.height)));
+      if (change > kAspectChange) ATELIER_TRY(refocus(engine, b, options));
+    }
+  }
+  return Status();
+}
+
+}  // namespace
+
+Status relayout_page(design::Engine& engine, design::BlockId page, double width, double height,
+                     const RelayoutOptions& options) {
+  const Block* p = engine.block(page);
+  if (!p) return not_found("no block with id " + std::to_string(page));
+  if (p->type != BlockType::kPage) {
+    return invalid_argument("block " + std::to_string(page) + " (" + std::string(design::to_string(p->type)) +
+                            ") is not a page");
+  }
+  if (!(std::isfinite(width) && width > 0 && std::isfinite(height) && height > 0)) {
+    return invalid_argument("the new page size must be positive, got " + design::format_property(PropertyValue(width)) +
+                            "x" + design::format_property(PropertyValue(height)));
+  }
+  engine.begin("relayout to " + design::format_property(PropertyValue(width)) + "x" +
+               design::format_property(PropertyValue(height)));
+  if (Status s = relayout(engine, page, width, height, options); !s.ok()) {
+    (void)engine.rollback();
+    return s;
+  }
+  return engine.commit();
+}
+
+}  // namespace atelier::genai

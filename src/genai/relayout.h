@@ -3,7 +3,35 @@
 // anchor — the side or centre of the page it is closest to — and scales by the smaller of
 // the two axis ratios; texts are re-measured (shrunk to fit); photos that change aspect get
 // their focus point from smart crop's saliency so the subject stays in view.
+//
+// Rules, as implemented (old page W×H → new page W'×H', sx = W'/W, sy = H'/H,
+// s = min(sx, sy)); everything in one transaction:
+//   - Units: each child of the page is laid out with all its descendants (a group's members
+//     follow the group's transform, so a logo's mark and name stay together). The unit's
+//     box is the block's x/y/width/height (a group without a size: its members' union).
+//   - Backgrounds: a unit whose box covers at least 90% of the old page on both axes (the
+//     part inside the page) is stretched: x' = x·sx, w' = w·sx, y' = y·sy, h' = h·sy.
+//   - Anchors, per axis, for the others: start (left/top), centre or end (right/bottom),
+//     whichever of |x|, |cx − W/2|, |W − (x + w)| is smallest (ties: centre, then start).
+//     w' = w·s and start: x' = x·s; end: x' = W' − (W − x − w)·s − w'; centre:
+//     x' = W'/2 + (cx − W/2)·s − w'/2. Members: x' = X' + (x − X)·s with X, X' the unit's
+//     old and new start (same vertically).
+//   - Lengths: font_size (not below 1), letter_spacing, corner_radius and an enabled
+//     stroke's width × s (stretched backgrounds too). Rotation is kept.
+//   - Clamp: each unit's bounds (rotated boxes; a group's own box unrotated) are moved into
+//     the new page; a unit larger than the page first shrinks uniformly (positions about
+//     its bounds' top-left corner, sizes and the lengths above × the factor).
+//   - Texts on the page (auto_fit none or shrink; grow-height texts grow instead) that do
+//     not fit their box (design::measure_text) get the largest whole font size below theirs
+//     that fits (binary search; 1 when none does). No lower limit: a format change must fit.
+//   - Photos: an image with fit cover whose box aspect changed (by more than 1%) gets its
+//     focus from vision::smart_crop with fast saliency (no model) on its file: the centre of
+//     the best window of the box's new aspect, normalised to the image, set only on the
+//     axis that window crops (the other keeps the designer's focus). Files that cannot be
+//     read (or analysed) are skipped silently; use_saliency false skips this step.
 #pragma once
+
+#include <filesystem>
 
 #include "core/status.h"
 #include "design/engine.h"
@@ -12,9 +40,13 @@ namespace atelier::genai {
 
 struct RelayoutOptions {
   bool use_saliency = true;  // photos' focus points from vision::smart_crop (fast saliency)
+  // Resolves relative image sources (the design file's folder); empty: the current folder.
+  std::filesystem::path base_dir;
 };
 
-// Resizes page `page` (a page id) to width×height through the engine, in one transaction.
+// Resizes page `page` (a page id) to width×height through the engine, in one transaction
+// (one undo step). Errors: no such block (kNotFound), not a page or a size that is not
+// positive (kInvalidArgument), an engine error (rolled back: the scene is as before).
 Status relayout_page(design::Engine& engine, design::BlockId page, double width, double height,
                      const RelayoutOptions& options = {});
 
