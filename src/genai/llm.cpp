@@ -508,6 +508,31 @@ class LlamaCppProvider final : public HttpProvider {
   using HttpProvider::HttpProvider;
   std::string name() const override { return "llamacpp"; }
 
+  // POST /tokenize {"content": prompt} -> {"tokens": [...]}.
+  Result<int> count_tokens(const LlmRequest& request) override {
+    HttpRequest http;
+    http.url = config().base_url + "/tokenize";
+    http.headers = {"Content-Type: application/json"};
+    if (!config().api_key.empty()) http.headers.push_back("Authorization: Bearer " + config().api_key);
+    http.body = json{{"content", llamacpp_prompt(request)}}.dump(-1, ' ', false, json::error_handler_t::replace);
+    http.timeout = std::min(config().timeout, milliseconds(10000));
+    http.connect_timeout = std::min(kConnectTimeout, http.timeout);
+    http.cancelled = request.cancelled;
+    HttpOutcome out = http_post(http);
+    auto fail = [&](const std::string& why) {
+      return Status(out.status.ok() ? StatusCode::kUnavailable : out.status.code(),
+                    redact(name() + ": counting tokens: " + why, config().api_key));
+    };
+    if (!out.status.ok()) return fail(out.status.message());
+    if (out.response.status < 200 || out.response.status >= 300) {
+      return fail("HTTP " + std::to_string(out.response.status));
+    }
+    json j = json::parse(out.response.body, nullptr, false);
+    const json* tokens = j.is_discarded() ? nullptr : member(j, "tokens");
+    if (!tokens || !tokens->is_array()) return fail("unexpected response: " + one_line(out.response.body, 80));
+    return int(tokens->size());
+  }
+
  protected:
   std::string endpoint() const override { return "/completion"; }
 
@@ -543,6 +568,10 @@ class LlamaCppProvider final : public HttpProvider {
 }  // namespace
 
 // -----------------------------------------------------------------------------------------
+
+Result<int> LlmProvider::count_tokens(const LlmRequest&) {
+  return Status(StatusCode::kUnimplemented, name() + ": no tokenizer endpoint");
+}
 
 int ollama_context_size(const LlmRequest& request, int max_tokens) {
   const std::int64_t bytes = std::int64_t(request.system.size()) + std::int64_t(request.user.size());

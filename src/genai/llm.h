@@ -85,6 +85,10 @@ class LlmProvider {
   // says after how many attempts it gave up when it retried. Safe to call from several
   // threads at once (each call has its own connection).
   virtual Result<LlmAnswer> complete(const LlmRequest& request, const LlmProgress& progress) = 0;
+  // The exact number of tokens of the request's prompt, where the provider has a tokenizer
+  // endpoint (llamacpp: POST /tokenize, one try, at most 10 s). kUnimplemented for the others
+  // (callers then estimate, see serializer.h estimate_tokens); other errors as complete().
+  virtual Result<int> count_tokens(const LlmRequest& request);
 };
 
 // Errors: unknown provider, missing model, openai without an API key on the default URL.

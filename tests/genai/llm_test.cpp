@@ -484,6 +484,41 @@ TEST_F(LlmTest, LlamaCppStreamsWithAGrammar) {
   EXPECT_DOUBLE_EQ(b["temperature"].get<double>(), 0.2);
 }
 
+TEST_F(LlmTest, LlamaCppCountsThePromptsTokensWithItsTokenizer) {
+  server_.enqueue(FakeResponse::text(200, R"({"tokens": [1, 15043, 29892, 3186, 2]})"));
+  LlmConfig c = config("llamacpp");
+  c.api_key = "local-server-key";
+  auto tokens = make(c)->count_tokens(request());
+  ASSERT_TRUE(tokens.ok()) << tokens.status().message();
+  EXPECT_EQ(*tokens, 5);
+  auto reqs = server_.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0].path, "/tokenize");
+  EXPECT_EQ(reqs[0].header("authorization"), "Bearer local-server-key");
+  EXPECT_EQ(body(), json({{"content", llamacpp_prompt(request())}}));
+
+  server_.enqueue(FakeResponse::text(500, R"({"error": {"message": "boom"}})"));
+  auto failed = make(config("llamacpp"))->count_tokens(request());
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(failed.status().message(), "llamacpp: counting tokens: HTTP 500");
+
+  server_.enqueue(FakeResponse::text(200, R"({"count": 5})"));
+  auto odd = make(config("llamacpp"))->count_tokens(request());
+  ASSERT_FALSE(odd.ok());
+  EXPECT_EQ(odd.status().message(), R"(llamacpp: counting tokens: unexpected response: {"count": 5})");
+}
+
+TEST_F(LlmTest, OtherProvidersHaveNoTokenizer) {
+  for (const char* p : {"openai", "ollama"}) {
+    auto tokens = make(config(p))->count_tokens(request());
+    ASSERT_FALSE(tokens.ok()) << p;
+    EXPECT_EQ(tokens.status().code(), StatusCode::kUnimplemented) << p;
+    EXPECT_EQ(tokens.status().message(), std::string(p) + ": no tokenizer endpoint");
+  }
+  EXPECT_EQ(server_.request_count(), 0u);
+}
+
 TEST_F(LlmTest, LlamaCppPromptLayout) {
   LlmRequest r;
   r.system = "RULES";
