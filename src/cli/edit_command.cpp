@@ -1,9 +1,12 @@
 #include "cli/edit_command.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -23,20 +26,31 @@ namespace fs = std::filesystem;
 struct ModelArgs {
   std::string provider, model, base_url;
   double timeout = 0;
+  CLI::Option* timeout_option = nullptr;
   void add(CLI::App& cmd) {
     cmd.add_option("--provider", provider, "openai | ollama | llamacpp (default: from ATELIER_LLM)");
     cmd.add_option("--model", model, "Model name, e.g. gpt-4o, llama3.1 (default: from ATELIER_LLM)");
     cmd.add_option("--base-url", base_url, "Server URL (default: ATELIER_LLM_BASE_URL, else the provider's)");
-    cmd.add_option("--timeout", timeout, "Seconds for one model call (default 120)");
+    timeout_option = cmd.add_option("--timeout", timeout, "Seconds for one model call (default 120)");
   }
   // A provider, or null when none is configured (no ATELIER_LLM, no --provider/--model).
+  // An empty ATELIER_LLM counts as unset, as in config_from_environment.
   Result<std::unique_ptr<genai::LlmProvider>> make() const {
+    if (timeout_option != nullptr && timeout_option->count() > 0 && !(timeout > 0 && timeout <= 86400 * 7)) {
+      return invalid_argument("--timeout: expected a positive number of seconds (at most 604800), got " +
+                              timeout_option->as<std::string>());
+    }
     ATELIER_ASSIGN_OR_RETURN(genai::LlmConfig config, genai::config_from_environment());
-    const bool configured = std::getenv("ATELIER_LLM") != nullptr || !provider.empty() || !model.empty();
+    const char* spec = std::getenv("ATELIER_LLM");
+    const bool from_env =
+        spec != nullptr && std::string_view(spec).find_first_not_of(" \t\r\n") != std::string_view::npos;
+    const bool configured = from_env || !provider.empty() || !model.empty();
     if (!provider.empty()) config.provider = provider;
     if (!model.empty()) config.model = model;
     if (!base_url.empty()) config.base_url = base_url;
-    if (timeout > 0) config.timeout = std::chrono::milliseconds(std::int64_t(timeout * 1000));
+    if (timeout > 0) {
+      config.timeout = std::chrono::milliseconds(std::max<std::int64_t>(1, std::llround(timeout * 1000)));
+    }
     if (!configured) return std::unique_ptr<genai::LlmProvider>();
     return genai::make_provider(config);
   }
@@ -74,11 +88,14 @@ int run_edit(const EditArgs& a) {
   }
   opt.allow_delete = a.allow_delete;
   opt.dry_run = a.dry_run;
+  opt.base_dir = fs::path(a.design).parent_path();
   auto provider = a.model.make();
   if (!provider.ok()) return print_error(provider.status().message()), kExitUsage;
   auto loaded = design::load_scene(a.design);
   if (!loaded.ok()) return print_error(loaded.status().message()), kExitFailed;
 
+  // The design as it was: the change lines name blocks (a removed one too) from it.
+  const design::Scene before = loaded->scene;
   design::Engine engine(std::move(loaded->scene));
   const bool verbose = !a.quiet && !a.json && stderr_is_terminal();
   if (verbose) {
@@ -101,7 +118,7 @@ int run_edit(const EditArgs& a) {
       }
     }
   }
-  const std::vector<std::string> lines = genai::describe(result->changes, engine.scene());
+  const std::vector<std::string> lines = genai::describe(result->changes, before);
   if (a.json) {
     nlohmann::json j = {{"profile", genai::to_string(result->profile)},
                         {"changes", lines},
@@ -123,8 +140,10 @@ int run_edit(const EditArgs& a) {
       std::printf("note: the model removed block %lld; kept (use --allow-delete to allow removals)\n",
                   static_cast<long long>(id));
     }
+    // Applied: what the engine did (removals kept without --allow-delete are not counted).
+    const std::size_t count = a.dry_run ? lines.size() : std::size_t(std::max(0, result->report.applied));
     std::printf("%s: %zu change%s%s (profile %s, %d model call%s, %d + %d tokens, %s)%s\n", a.design.c_str(),
-                lines.size(), lines.size() == 1 ? "" : "s", a.dry_run ? " proposed, nothing applied" : " applied",
+                count, count == 1 ? "" : "s", a.dry_run ? " proposed, nothing applied" : " applied",
                 std::string(genai::to_string(result->profile)).c_str(), result->rounds, result->rounds == 1 ? "" : "s",
                 result->prompt_tokens, result->completion_tokens, format_seconds(result->seconds).c_str(),
                 a.dry_run ? "" : (" -> " + a.output).c_str());

@@ -14,7 +14,9 @@
 
 namespace atelier::genai {
 
-// The text of the single <design>…</design> document. Errors (kInvalidArgument):
+// The text of the single <design>…</design> document (or self-closing <design/>). A start
+// tag without its end tag (a truncated answer) is the document when there is no complete
+// one, so that parsing it says what is missing. Errors (kInvalidArgument):
 // "the answer contains no <design> document", "the answer contains 2 <design> documents".
 Result<std::string> extract_document(std::string_view answer);
 

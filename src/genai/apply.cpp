@@ -193,6 +193,10 @@ Status apply_modified(Context& c, const ChangeSet& changes) {
     ++c.report.applied;
     touch(c, pc.id);
     const Block* b = c.engine.block(pc.id);
+    // A page that changes size: every block on it must be clamped into the new bounds.
+    if (b->type == BlockType::kPage && (pc.property == "width" || pc.property == "height")) {
+      for (BlockId d : c.engine.scene().descendants(pc.id)) touch(c, d);
+    }
     if (b->type != BlockType::kImage) continue;
     if (pc.property == "alt") c.searches[pc.id] = b->image.alt;
     if (pc.property == "source") c.explicit_source.insert(pc.id);

@@ -14,7 +14,8 @@
 //      the best match of the new alt text becomes its source if its score is at least
 //      min_asset_score ("3: new image for 'a red bicycle': /lib/bike.jpg"), else the image
 //      is kept ("3: no asset for 'a red bicycle'; image kept").
-//   Blocks changed or added by 1–2 are "touched"; the clean-up visits them in document order.
+//   Blocks changed or added by 1–2 are "touched" (a page whose width or height changes
+//   touches every block on it); the clean-up visits them in document order.
 //   3. Clamp: a touched block is moved back so that it sticks out of its page on no side
 //      further than it did before the edit (so deliberate bleeds stay; added blocks must be
 //      inside). Bounds are the axis-aligned box after rotation. Moving comes first; a block

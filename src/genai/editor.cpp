@@ -59,9 +59,35 @@ ChangeSet diff_scenes(const design::Scene& before, const design::Scene& after) {
   return out;
 }
 
-Status set_page_size(design::Engine& engine, design::BlockId page, double w, double h) {
-  ATELIER_TRY(engine.set(page, "width", design::PropertyValue(w)));
-  return engine.set(page, "height", design::PropertyValue(h));
+std::string trim_end(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ' || text.back() == '\r' || text.back() == '\t')) {
+    text.pop_back();
+  }
+  return text;
+}
+
+// A format change: the answer must give the page its new size (it was sent at that size;
+// the answer is diffed against the design as it is, so the size is a change of the
+// ChangeSet like any other). Returns the problem, empty when the size is right; a size
+// within rounding of the new one (the serializer writes whole numbers) is set exactly.
+std::string check_page_size(ChangeSet& changes, const design::Block& page, std::pair<double, double> size) {
+  double w = page.width, h = page.height;
+  PropertyChange* cw = nullptr;
+  PropertyChange* ch = nullptr;
+  for (PropertyChange& c : changes.modified) {
+    if (c.id != page.id) continue;
+    const double* v = std::get_if<double>(&c.new_value);
+    if (v && c.property == "width") cw = &c, w = *v;
+    if (v && c.property == "height") ch = &c, h = *v;
+  }
+  auto num = [](double v) { return std::to_string(std::lround(v)); };
+  if (std::abs(w - size.first) > 0.5 || std::abs(h - size.second) > 0.5) {
+    return "<page id=\"" + std::to_string(page.id) + "\">: the page must be " + num(size.first) + " x " +
+           num(size.second) + " (the new format), got " + num(w) + " x " + num(h);
+  }
+  if (cw) cw->new_value = design::PropertyValue(size.first);
+  if (ch) ch->new_value = design::PropertyValue(size.second);
+  return {};
 }
 
 // The deterministic format change (relayout.h), also for --dry-run (on a copy).
@@ -71,7 +97,9 @@ Result<EditResult> baseline_format(design::Engine& engine, const EditOptions& op
   design::Engine scratch(before);
   design::Engine& target = opt.dry_run ? scratch : engine;
   const design::BlockId page = before.pages.front();
-  ATELIER_TRY(relayout_page(target, page, opt.to_size->first, opt.to_size->second));
+  RelayoutOptions ro;
+  ro.base_dir = opt.base_dir;
+  ATELIER_TRY(relayout_page(target, page, opt.to_size->first, opt.to_size->second, ro));
   result.used_baseline = true;
   result.changes = diff_scenes(before, target.scene());
   result.report.applied = opt.dry_run ? 0 : int(result.changes.modified.size());
@@ -83,14 +111,16 @@ Result<EditResult> baseline_format(design::Engine& engine, const EditOptions& op
 
 Result<BrandKit> load_brand_kit(const std::filesystem::path& path) {
   ATELIER_ASSIGN_OR_RETURN(std::vector<std::uint8_t> bytes, read_file(path, 1 << 20));
-  nlohmann::json j = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, false);
+  // ordered_json: colours and fonts given as an object keep the file's order (the primary
+  // colour first), not the keys' alphabetical order.
+  nlohmann::ordered_json j = nlohmann::ordered_json::parse(bytes.begin(), bytes.end(), nullptr, false);
   const std::string where = path.string();
   if (j.is_discarded() || !j.is_object()) return invalid_argument(where + ": not a JSON object");
   BrandKit kit;
   try {
     kit.name = j.value("name", "");
     kit.logo = j.value("logo", "");
-    auto values = [](const nlohmann::json& v) {
+    auto values = [](const nlohmann::ordered_json& v) {
       std::vector<std::string> out;
       if (v.is_array()) for (const auto& x : v) out.push_back(x.get<std::string>());
       else if (v.is_object()) for (const auto& [k, x] : v.items()) out.push_back(x.get<std::string>());
@@ -104,7 +134,7 @@ Result<BrandKit> load_brand_kit(const std::filesystem::path& path) {
       }
     }
     if (j.contains("fonts")) kit.fonts = values(j["fonts"]);
-  } catch (const nlohmann::json::exception& e) {
+  } catch (const nlohmann::ordered_json::exception& e) {
     return invalid_argument(where + ": expected {\"name\", \"colors\", \"fonts\", \"logo\"}: " + e.what());
   }
   if (kit.colors.empty()) return invalid_argument(where + ": a brand kit needs at least one colour");
@@ -159,7 +189,7 @@ Result<EditResult> edit_design(design::Engine& engine, std::string_view request,
     format = replace_all(format, "{{old_width}}", std::to_string(int(std::lround(p.width))));
     format = replace_all(format, "{{old_height}}", std::to_string(int(std::lround(p.height))));
     format = replace_all(format, "{{request}}", request);
-    task = format;
+    task = trim_end(std::move(format));  // the template's final newline is no part of the request
     p.width = opt.to_size->first;
     p.height = opt.to_size->second;
   }
@@ -187,17 +217,30 @@ Result<EditResult> edit_design(design::Engine& engine, std::string_view request,
     if (!doc.ok()) {
       errors = {doc.status().message()};
     } else {
-      Validation v = validate_and_diff(*doc, sent, result.profile);
+      // Checked against the design as it is: for a format change the page's new size is
+      // then a change like the others, and a block inside the old page must end inside the
+      // new one (against `sent`, blocks still at their old places outside the new page
+      // would count as outside already and pass).
+      Validation v = validate_and_diff(*doc, engine.scene(), result.profile);
       errors = v.errors;
-      if (v.ok()) {
+      if (v.ok() && opt.to_size) {
+        if (std::string e = check_page_size(v.changes, *engine.scene().find(page), *opt.to_size); !e.empty()) {
+          errors.push_back(std::move(e));
+        }
+      }
+      if (errors.empty()) {
         result.changes = std::move(v.changes);
         valid = true;
       }
     }
     if (!valid && round < opt.repair_rounds) {  // one bounded repair: the problems go back
       std::string problems;
-      for (const auto& e : errors) problems += "- " + e + "\n";
-      req.user += "\n" + answer->text + "\n\n" + replace_all(std::string(kRepairUser), "{{errors}}", problems);
+      for (const auto& e : errors) problems += (problems.empty() ? "- " : "\n- ") + e;
+      // The prompt ends with "Answer:"; the model's answer follows it, then the problems.
+      if (!req.user.ends_with('\n')) req.user += '\n';
+      req.user += answer->text;
+      if (!req.user.ends_with('\n')) req.user += '\n';
+      req.user += "\n" + replace_all(std::string(kRepairUser), "{{errors}}", problems);
     }
   }
   if (!valid) {
@@ -209,13 +252,9 @@ Result<EditResult> edit_design(design::Engine& engine, std::string_view request,
   }
   if (opt.dry_run) return result;
 
+  // A format change's new page size is in the ChangeSet (check_page_size): apply_changes
+  // sets it first (document order) and clamps every block of the page into the new size.
   engine.begin("edit: " + std::string(request.substr(0, 60)));
-  if (opt.to_size) {
-    if (Status s = set_page_size(engine, page, opt.to_size->first, opt.to_size->second); !s.ok()) {
-      (void)engine.rollback();
-      return s;
-    }
-  }
   ApplyOptions ao;
   ao.allow_delete = opt.allow_delete;
   ao.assets = opt.assets;

@@ -5,7 +5,10 @@
 //   clean-up (apply.h) → asset search for changed alt texts.
 // Format changes (`to`) send the design with the page already at its new size and fall
 // back to the deterministic relayout (relayout.h) when there is no provider or its answer
-// stays invalid.
+// stays invalid. The answer is checked against the design as it is: it must give the page
+// its new size (a change in the ChangeSet, as in the baseline's), and a block inside the
+// old page may not end entirely outside the new one; when applied, every block of the page is
+// clamped into it (apply.h rule 3), the ones the answer left in place too.
 #pragma once
 
 #include <filesystem>
@@ -41,6 +44,9 @@ struct EditOptions {
   bool dry_run = false;                  // compute the ChangeSet, apply nothing
   int repair_rounds = 1;
   const AssetSearch* assets = nullptr;
+  // Resolves relative image sources for the format-change baseline's smart crop (the
+  // design file's folder); empty: the current folder.
+  std::filesystem::path base_dir;
   // Format change: the new page size (applied to the first page).
   std::optional<std::pair<double, double>> to_size;
   LlmProgress progress;

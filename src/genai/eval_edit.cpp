@@ -263,6 +263,7 @@ EditEvalReport evaluate_edits(std::span<const EditCase> cases, LlmProvider* prov
     const design::Scene before = loaded->scene;
     design::Engine engine(before);
     EditOptions opt;
+    opt.base_dir = c.design.parent_path();
     std::optional<BrandKit> brand;
     if (c.brand) {
       auto kit = load_brand_kit(*c.brand);

@@ -17,8 +17,12 @@ namespace atelier::genai {
 // allows for their block type (values as strings of the right shape).
 std::string design_grammar(const design::Scene& scene, Profile profile);
 
-// Whether `text` is in the language of `grammar` (rule "root"). Errors: a grammar that does
-// not parse ("grammar: line 3: ...").
+// Whether `text` is in the language of `grammar` (rule "root"). Errors (kInvalidArgument):
+// a grammar that does not parse ("grammar: line 3: undefined rule 'item'"), has no rule
+// root ("grammar: no rule 'root'") or is left-recursive, found while matching ("grammar:
+// rule 'list' is left-recursive (it reaches itself without consuming text)");
+// kResourceExhausted when matching takes more than 20 million steps or nests rules deeper
+// than 2000 levels.
 Result<bool> gbnf_matches(std::string_view grammar, std::string_view text);
 
 }  // namespace atelier::genai

@@ -21,14 +21,16 @@
 //   - Clamp: each unit's bounds (rotated boxes; a group's own box unrotated) are moved into
 //     the new page; a unit larger than the page first shrinks uniformly (positions about
 //     its bounds' top-left corner, sizes and the lengths above × the factor).
-//   - Texts on the page (auto_fit none or shrink; grow-height texts grow instead) that do
-//     not fit their box (design::measure_text) get the largest whole font size below theirs
-//     that fits (binary search; 1 when none does). No lower limit: a format change must fit.
-//   - Photos: an image with fit cover whose box aspect changed (by more than 1%) gets its
-//     focus from vision::smart_crop with fast saliency (no model) on its file: the centre of
-//     the best window of the box's new aspect, normalised to the image, set only on the
-//     axis that window crops (the other keeps the designer's focus). Files that cannot be
-//     read (or analysed) are skipped silently; use_saliency false skips this step.
+//   - Texts on the page (auto_fit none or shrink; grow-height texts keep their scaled size:
+//     the renderer grows them) that do not fit their box (design::measure_text) get the
+//     largest whole font size below theirs that fits (binary search; 1 when none does). No
+//     lower limit: a format change must fit.
+//   - Photos: an image with fit cover whose box aspect changed (|log(new/old aspect)| above
+//     0.01, about 1%) gets its focus from vision::smart_crop with fast saliency (no model)
+//     on its file: the centre of the best window of the box's new aspect, normalised to the
+//     image, set only on the axis that window crops (the other keeps the designer's focus;
+//     a window that crops nothing changes nothing). Files that cannot be read (or analysed)
+//     are skipped silently; use_saliency false skips this step.
 #pragma once
 
 #include <filesystem>
@@ -45,7 +47,8 @@ struct RelayoutOptions {
 };
 
 // Resizes page `page` (a page id) to width×height through the engine, in one transaction
-// (one undo step). Errors: no such block (kNotFound), not a page or a size that is not
+// (one undo step; none when nothing changes, e.g. the same size with every block inside
+// the page). Errors: no such block (kNotFound), not a page or a size that is not
 // positive (kInvalidArgument), an engine error (rolled back: the scene is as before).
 Status relayout_page(design::Engine& engine, design::BlockId page, double width, double height,
                      const RelayoutOptions& options = {});

@@ -232,6 +232,25 @@ TEST(Apply, ClampsChangedAndAddedBlocksIntoThePage) {
   EXPECT_FALSE(has_note(*r, "clamped 8 into the page")) << notes(*r);
 }
 
+TEST(Apply, ASmallerPageClampsEveryBlockOnIt) {
+  design::Engine e(scene());
+  ChangeSet cs;
+  cs.modified.push_back(change(1, "width", PropertyValue(800.0), e));  // only the page changes
+  auto r = apply_changes(e, cs, {});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->applied, 1);
+  EXPECT_EQ(e.block(4)->x, 680);      // 900 + 120 > 800: moved in
+  EXPECT_EQ(e.block(2)->x, 0);        // 1080 wide: shrunk to the page on that axis only
+  EXPECT_EQ(e.block(2)->width, 800);
+  EXPECT_EQ(e.block(2)->height, 600);
+  EXPECT_EQ(e.block(3)->x, 60);       // inside the new page: untouched
+  EXPECT_EQ(e.block(8)->x, 620);      // the bleed stays as wide as before (120 past the edge)
+  EXPECT_EQ(e.block(8)->y, -100);
+  EXPECT_TRUE(has_note(*r, "clamped 4 into the page")) << notes(*r);
+  EXPECT_TRUE(has_note(*r, "clamped 2 into the page")) << notes(*r);
+  EXPECT_FALSE(has_note(*r, "clamped 3 into the page")) << notes(*r);
+}
+
 TEST(Apply, ABleedMayNotGrowButStays) {
   design::Engine e(scene());
   ChangeSet cs;
