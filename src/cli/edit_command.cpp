@@ -58,9 +58,35 @@ struct ModelArgs {
 
 struct EditArgs {
   std::string design, request, output, render, profile, brand, assets, to;
-  bool dry_run = false, allow_delete = false, json = false, quiet = false;
+  bool dry_run = false, allow_delete = false, json = false, quiet = false, show_prompt = false;
   ModelArgs model;
 };
+
+// --show-prompt: the first request as it would be sent, and its size in tokens (exact from
+// the provider's tokenizer where it has one, else estimated). Calls no model.
+int show_prompt(const design::Scene& scene, const EditArgs& a, const genai::EditOptions& opt,
+                genai::LlmProvider* provider) {
+  const genai::EditPrompt p = genai::prepare_edit(scene, a.request, opt, provider && provider->name() == "llamacpp");
+  int tokens = genai::estimate_tokens(p.request.system + p.request.user);
+  std::string how = "estimated";
+  if (provider) {
+    auto counted = provider->count_tokens(p.request);
+    if (counted.ok()) tokens = *counted, how = "exact, from " + provider->name() + "'s tokenizer";
+    else if (counted.status().code() != StatusCode::kUnimplemented) how = "estimated; " + counted.status().message();
+  }
+  if (a.json) {
+    nlohmann::json j = {{"profile", genai::to_string(p.profile)}, {"system", p.request.system},
+                        {"user", p.request.user},                 {"grammar", p.request.grammar},
+                        {"tokens", tokens},                       {"tokens_exact", how.starts_with("exact")}};
+    std::printf("%s\n", j.dump(2).c_str());
+    return kExitOk;
+  }
+  std::printf("=== system\n%s\n=== user\n%s\n", p.request.system.c_str(), p.request.user.c_str());
+  if (!p.request.grammar.empty()) std::printf("=== grammar\n%s\n", p.request.grammar.c_str());
+  std::printf("=== %s: profile %s, prompt %d tokens (%s)\n", a.design.c_str(), std::string(genai::to_string(p.profile)).c_str(),
+              tokens, how.c_str());
+  return kExitOk;
+}
 
 int run_edit(const EditArgs& a) {
   genai::EditOptions opt;
@@ -73,7 +99,7 @@ int run_edit(const EditArgs& a) {
     if (!size.ok()) return print_error("--to: " + size.status().message()), kExitUsage;
     opt.to_size = *size;
   }
-  if (!a.dry_run && a.output.empty()) return print_error("edit: give -o OUT.json (or --dry-run)"), kExitUsage;
+  if (!a.dry_run && !a.show_prompt && a.output.empty()) return print_error("edit: give -o OUT.json (or --dry-run)"), kExitUsage;
   if (!a.brand.empty()) {
     auto kit = genai::load_brand_kit(a.brand);
     if (!kit.ok()) return print_error(kit.status().message()), kExitUsage;
@@ -93,6 +119,8 @@ int run_edit(const EditArgs& a) {
   if (!provider.ok()) return print_error(provider.status().message()), kExitUsage;
   auto loaded = design::load_scene(a.design);
   if (!loaded.ok()) return print_error(loaded.status().message()), kExitFailed;
+
+  if (a.show_prompt) return show_prompt(loaded->scene, a, opt, provider->get());
 
   // The design as it was: the change lines name blocks (a removed one too) from it.
   const design::Scene before = loaded->scene;
@@ -211,6 +239,7 @@ std::function<int()> add_edit_command(CLI::App& app) {
   cmd->add_option("-o,--output", a->output, "Where to save the edited design");
   cmd->add_option("--render", a->render, "Also render the result (.png, .pdf, .svg)");
   cmd->add_flag("--dry-run", a->dry_run, "Print the change set; apply and save nothing");
+  cmd->add_flag("--show-prompt", a->show_prompt, "Print the prompt and its size in tokens; call no model");
   cmd->add_option("--profile", a->profile, "Attributes sent: layout | text | style | full (default: from the request)");
   cmd->add_option("--brand", a->brand, "Brand kit (JSON: name, colors, fonts, logo)");
   cmd->add_option("--assets", a->assets, "Asset folder (with assets.json) for images whose alt text changes");

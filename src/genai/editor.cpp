@@ -1,5 +1,6 @@
 #include "genai/editor.h"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -30,7 +31,12 @@ std::string brand_text(const std::optional<BrandKit>& brand) {
   if (!brand) return "";
   std::string colors, fonts;
   for (const auto& c : brand->colors) colors += (colors.empty() ? "" : ", ") + design::color_to_hex(c);
-  for (const auto& f : brand->fonts) fonts += (fonts.empty() ? "" : ", ") + f;
+  std::vector<std::string> seen;  // a kit may name one family for several roles
+  for (const auto& f : brand->fonts) {
+    if (std::find(seen.begin(), seen.end(), f) != seen.end()) continue;
+    seen.push_back(f);
+    fonts += (fonts.empty() ? "" : ", ") + f;
+  }
   std::string text(kBrand);
   text = replace_all(text, "{{name}}", brand->name.empty() ? "brand" : brand->name);
   text = replace_all(text, "{{colors}}", colors.empty() ? "(any)" : colors);
@@ -171,18 +177,15 @@ Result<std::pair<double, double>> parse_format(std::string_view text) {
   return invalid_argument("bad format '" + std::string(text) + "' (expected WxH such as 1280x720, or a preset: atelier crop --list-presets)");
 }
 
-Result<EditResult> edit_design(design::Engine& engine, std::string_view request, LlmProvider* provider,
-                               const EditOptions& opt) {
-  EditResult result;
-  if (engine.scene().pages.empty()) return invalid_argument("the design has no page");
-  result.profile = opt.profile.value_or(opt.to_size ? Profile::kLayout : guess_profile(request));
-
+EditPrompt prepare_edit(const design::Scene& scene, std::string_view request, const EditOptions& opt,
+                        bool with_grammar) {
+  EditPrompt out;
+  out.profile = opt.profile.value_or(opt.to_size ? Profile::kLayout : guess_profile(request));
   // What the model sees: for a format change, the page already at its new size.
-  design::Scene sent = engine.scene();
+  out.sent = scene;
   std::string task(request);
-  const design::BlockId page = sent.pages.front();
-  if (opt.to_size) {
-    design::Block& p = *sent.find(page);
+  if (opt.to_size && !out.sent.pages.empty()) {
+    design::Block& p = *out.sent.find(out.sent.pages.front());
     std::string format(kFormat);
     format = replace_all(format, "{{width}}", std::to_string(int(std::lround(opt.to_size->first))));
     format = replace_all(format, "{{height}}", std::to_string(int(std::lround(opt.to_size->second))));
@@ -193,14 +196,25 @@ Result<EditResult> edit_design(design::Engine& engine, std::string_view request,
     p.width = opt.to_size->first;
     p.height = opt.to_size->second;
   }
+  out.request = build_prompt(out.sent, task, out.profile, opt.brand);
+  if (with_grammar) out.request.grammar = design_grammar(out.sent, out.profile);
+  return out;
+}
+
+Result<EditResult> edit_design(design::Engine& engine, std::string_view request, LlmProvider* provider,
+                               const EditOptions& opt) {
+  EditResult result;
+  if (engine.scene().pages.empty()) return invalid_argument("the design has no page");
+  const design::BlockId page = engine.scene().pages.front();
   if (!provider) {
+    result.profile = opt.profile.value_or(opt.to_size ? Profile::kLayout : guess_profile(request));
     if (opt.to_size) return baseline_format(engine, opt, result, "no language model configured");
     return failed_precondition("no language model configured: set ATELIER_LLM (e.g. openai:gpt-4o, ollama:llama3.1) "
                                "or give --provider and --model");
   }
-
-  LlmRequest req = build_prompt(sent, task, result.profile, opt.brand);
-  if (provider->name() == "llamacpp") req.grammar = design_grammar(sent, result.profile);
+  EditPrompt prompt = prepare_edit(engine.scene(), request, opt, provider->name() == "llamacpp");
+  result.profile = prompt.profile;
+  LlmRequest& req = prompt.request;
   std::vector<std::string> errors;
   bool valid = false;
   for (int round = 0; round <= opt.repair_rounds && !valid; ++round) {

@@ -68,6 +68,18 @@ struct EditResult {
 LlmRequest build_prompt(const design::Scene& scene, std::string_view request, Profile profile,
                         const std::optional<BrandKit>& brand);
 
+// The first request edit_design sends: the profile (options' or guessed from the request;
+// layout for a format change), the scene as sent (a format change: the first page already
+// at its new size) and the prompt; with_grammar adds the GBNF (llamacpp). Exposed for
+// `atelier edit --show-prompt`.
+struct EditPrompt {
+  Profile profile = Profile::kFull;
+  design::Scene sent;
+  LlmRequest request;
+};
+EditPrompt prepare_edit(const design::Scene& scene, std::string_view request, const EditOptions& options,
+                        bool with_grammar);
+
 // Runs one edit on `engine` (unchanged on error or with dry_run). `provider` may be null
 // only for a format change (baseline). Errors: the provider's (timeout, refused key, cut
 // off), or kInvalidArgument "the model's answer is still invalid after N repair round(s):

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "design/scene_json.h"
+#include "genai/editor.h"
 #include "genai/grammar.h"
 #include "genai/serializer.h"
 #include "image/codec.h"
@@ -356,6 +357,35 @@ TEST_F(EditCli, LlamaCppEndToEndSendsTheDesignsGrammar) {
   EXPECT_THAT(b["prompt"].get<std::string>(), HasSubstr(genai::serialize(story_, Profile::kLayout)));
 }
 
+TEST_F(EditCli, ShowPromptPrintsThePromptAndItsEstimatedSizeWithoutAModel) {
+  genai::EditOptions opt;
+  const genai::EditPrompt p = genai::prepare_edit(story_, kLogoRequest, opt, false);
+  EXPECT_EQ(p.profile, Profile::kLayout);
+  ProcessResult r = edit(kLogoRequest, {"--show-prompt"}, {});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "=== system\n" + p.request.system + "\n=== user\n" + p.request.user + "\n=== " + design_.string() +
+                       ": profile layout, prompt " +
+                       std::to_string(genai::estimate_tokens(p.request.system + p.request.user)) +
+                       " tokens (estimated)\n");
+  expect_untouched();
+}
+
+TEST_F(EditCli, ShowPromptCountsTokensWithLlamaCppsTokenizer) {
+  server_.enqueue(FakeResponse::text(200, R"({"tokens": [1, 2, 3, 4, 5, 6, 7]})"));
+  ProcessResult r = edit(kLogoRequest, {"--show-prompt", "--json"}, model_flags("llamacpp"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json j = parse_json(r.out);
+  EXPECT_EQ(j["tokens"], 7);
+  EXPECT_EQ(j["tokens_exact"], true);
+  EXPECT_EQ(j["profile"], "layout");
+  EXPECT_EQ(j["grammar"], genai::design_grammar(story_, Profile::kLayout));
+  ASSERT_EQ(server_.request_count(), 1u);  // the tokenizer only: no completion
+  EXPECT_EQ(server_.requests()[0].path, "/tokenize");
+  EXPECT_EQ(json::parse(server_.requests()[0].body)["content"], genai::llamacpp_prompt(genai::LlmRequest{
+                                                                     j["system"], j["user"], {}, {}}));
+  expect_untouched();
+}
+
 // ---------------------------------------------------------------------------------------
 // Rejected answers and provider failures: exact errors, nothing written
 
@@ -532,7 +562,7 @@ TEST_F(EditCli, ABrandKitReachesThePrompt) {
   const std::string prompt = user_prompt(0);
   const auto brand = prompt.find(
       "Brand kit \"Nordlicht\": use only these colours for fills, strokes and text: #1D3557, #457B9D, #A8DADC, "
-      "#F1FAEE, #E63946.\nFonts: DejaVu Sans, DejaVu Sans.\nLogo: a white star on a navy circle.\n");
+      "#F1FAEE, #E63946.\nFonts: DejaVu Sans.\nLogo: a white star on a navy circle.\n");
   ASSERT_NE(brand, std::string::npos) << prompt;
   EXPECT_GT(brand, prompt.find("Example. Request:"));
   EXPECT_LT(brand, prompt.find("Now the real task."));

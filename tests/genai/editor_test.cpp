@@ -675,7 +675,7 @@ TEST_F(EditorTest, ABrandKitGoesIntoThePromptAfterTheFixedParts) {
   EXPECT_EQ(branded.system, plain.system);
   const std::string brand =
       "\nBrand kit \"Nordlicht\": use only these colours for fills, strokes and text: #1D3557, #457B9D, #A8DADC, "
-      "#F1FAEE, #E63946.\nFonts: DejaVu Sans, DejaVu Sans.\nLogo: a white star on a navy circle.\n";
+      "#F1FAEE, #E63946.\nFonts: DejaVu Sans.\nLogo: a white star on a navy circle.\n";
   const auto at = branded.user.find(brand);
   ASSERT_NE(at, std::string::npos) << branded.user;
   // After the fixed example, before the design.
