@@ -22,6 +22,8 @@
 //     limit); when a paragraph is cut in the middle its last drawn line ends with an
 //     ellipsis ("…") — a cut between paragraphs shows none. No glyph is sliced in half,
 //     nothing spills onto the blocks below, and measure_text reports fits = false.
+//   - A word broken across lines (wider than the box on its own) does not fit either, so
+//     kShrink shrinks until every word fits on a line.
 //   - AutoFit::kShrink: drawn at the largest font size ≤ its own at which it fits (binary
 //     search to 1/16 unit, not below 1); if even that does not fit, cut as for kNone.
 //   - AutoFit::kGrowHeight: every line is drawn, also past the bottom of the box.
@@ -190,7 +192,18 @@ TextMeasure measure_layout(PangoLayout* l, const Block& b) {
   m.width = pango_units_to_double(widest);
   m.height = pango_units_to_double(logical.height);
   m.lines = pango_layout_get_line_count(l);
-  m.fits = m.width <= b.width + kFitTolerance && m.height <= b.height + kFitTolerance;
+  // A line that starts where Pango allows no line break began inside a word (a word wider
+  // than the box, wrapped by character).
+  int n_attrs = 0;
+  const PangoLogAttr* attrs = pango_layout_get_log_attrs_readonly(l, &n_attrs);
+  const char* text = pango_layout_get_text(l);
+  for (GSList* it = pango_layout_get_lines_readonly(l); it != nullptr && !m.word_broken; it = it->next) {
+    const int start = static_cast<PangoLayoutLine*>(it->data)->start_index;
+    if (start == 0) continue;
+    const long offset = g_utf8_pointer_to_offset(text, text + start);
+    m.word_broken = offset < n_attrs && !attrs[offset].is_line_break;
+  }
+  m.fits = m.width <= b.width + kFitTolerance && m.height <= b.height + kFitTolerance && !m.word_broken;
   return m;
 }
 

@@ -61,7 +61,8 @@ struct TextMeasure {
   double width = 0;   // of the widest line, design units
   double height = 0;  // of all lines
   int lines = 0;
-  bool fits = false;  // within the block's width and height
+  bool word_broken = false;  // a word wider than the box was broken across lines
+  bool fits = false;  // within the block's width and height, no word broken
 };
 
 // Lays out a text block's content in its box width with its font properties (optionally

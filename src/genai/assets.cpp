@@ -171,9 +171,8 @@ Result<std::vector<Asset>> read_index(const fs::path& dir, const fs::path& index
       return invalid_argument(entry + ": 'file' must be a non-empty string");
     }
     const fs::path rel = fs::path(file->get<std::string>());
-    if (rel.is_absolute()) return invalid_argument(entry + ": 'file' must be relative to the folder, got " + rel.string());
     Asset a;
-    a.path = (dir / rel).lexically_normal();
+    a.path = (rel.is_absolute() ? rel : dir / rel).lexically_normal();
     std::error_code ec;
     if (!fs::is_regular_file(a.path, ec)) return not_found(entry + ": file not found: " + rel.string());
     auto caption = e.find("caption");

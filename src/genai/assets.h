@@ -32,7 +32,8 @@ class AssetSearch {
 // captions ("red-bicycle.jpg" -> "red bicycle"). Matching: word overlap (lower case,
 // simple plural stripping) between the description and caption + tags, tags weighted more.
 //
-// Index rules: an array of objects; `file` (required) is relative to DIR and must be an
+// Index rules: an array of objects; `file` (required) is relative to DIR or absolute (the
+// index is the operator's configuration, e.g. a shared photo folder) and must be an
 // existing file; `caption` (string) defaults to the file-name caption; `tags` (array of
 // strings) may be omitted; other keys are ignored. Errors name the index file and the
 // entry (1-based): "DIR/assets.json: entry 3: file not found: bike.jpg", "...: not valid

@@ -204,6 +204,14 @@ EditPrompt prepare_edit(const design::Scene& scene, std::string_view request, co
 Result<EditResult> edit_design(design::Engine& engine, std::string_view request, LlmProvider* provider,
                                const EditOptions& opt) {
   EditResult result;
+  // Reports the calls' cost on every way out, errors included.
+  struct StatsOut {
+    const EditResult& r;
+    CallStats* out;
+    ~StatsOut() {
+      if (out) *out = {r.rounds, r.seconds, r.prompt_tokens, r.completion_tokens};
+    }
+  } stats_out{result, opt.stats};
   if (engine.scene().pages.empty()) return invalid_argument("the design has no page");
   const design::BlockId page = engine.scene().pages.front();
   if (!provider) {

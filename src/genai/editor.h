@@ -37,6 +37,13 @@ struct BrandKit {
 };
 Result<BrandKit> load_brand_kit(const std::filesystem::path& path);
 
+// What the model calls of one edit cost.
+struct CallStats {
+  int rounds = 0;  // calls made
+  double seconds = 0;
+  int prompt_tokens = 0, completion_tokens = 0;
+};
+
 struct EditOptions {
   std::optional<Profile> profile;        // default: guess_profile(request)
   std::optional<BrandKit> brand;
@@ -50,6 +57,9 @@ struct EditOptions {
   // Format change: the new page size (applied to the first page).
   std::optional<std::pair<double, double>> to_size;
   LlmProgress progress;
+  // When set, receives the calls' count, time and tokens (as in EditResult) also when the
+  // edit fails, e.g. with an answer still invalid after the repair round.
+  CallStats* stats = nullptr;
 };
 
 struct EditResult {

@@ -26,6 +26,10 @@ std::set<std::string> strings_of(const nlohmann::json& check, const char* key) {
   return out;
 }
 
+// Auto-fit shrink texts count as fitting down to this share of their size (ApplyOptions'
+// min_font_scale default).
+const double kMinShrinkScale = ApplyOptions{}.min_font_scale;
+
 bool excluded_kind(const design::Block& b, const std::set<std::string>& kinds) { return kinds.count(b.kind) > 0; }
 
 // Top-level blocks of a kind: those whose parent does not have the same kind (a logo group
@@ -136,7 +140,13 @@ Result<std::vector<EditCase>> load_edit_cases(const fs::path& path) {
       c.request = j["request"].get<std::string>();
       if (j.contains("to")) c.to = j["to"].get<std::string>();
       if (j.contains("brand")) c.brand = dir / j["brand"].get<std::string>();
-      if (j.contains("profile")) c.profile = j["profile"].get<std::string>();
+      if (j.contains("profile")) {
+        c.profile = j["profile"].get<std::string>();
+        if (!parse_profile(*c.profile)) return invalid_argument(where + ": unknown profile '" + *c.profile + "'");
+      }
+      if (c.to) {
+        if (auto size = parse_format(*c.to); !size.ok()) return invalid_argument(where + ": 'to': " + size.status().message());
+      }
       c.checks = j["checks"];
       if (!c.checks.is_array()) return invalid_argument(where + ": 'checks' must be an array");
       if (j.contains("scripted")) c.scripted = j["scripted"].get<std::vector<std::string>>();
@@ -164,12 +174,22 @@ CheckOutcome run_check(const nlohmann::json& check, const design::Scene& before,
     std::snprintf(buf, sizeof buf, "%s area x%.2f (>= %.2f)", kind.c_str(), ratio, min);
     out.detail = buf;
   } else if (out.check == "language") {
+    // A text passes with more German than English stop words, or with no English ones and
+    // either German evidence or a change (a translated name or title like "Leiterin
+    // Produktdesign" has no stop words). Unchanged texts without evidence (names, contact
+    // lines) need except_ids.
+    std::set<long long> except_ids;
+    if (check.contains("except_ids")) for (const auto& v : check["except_ids"]) except_ids.insert(v.get<long long>());
     out.passed = true;
     int texts = 0;
     for (const auto& [id, b] : after.blocks) {
-      if (b.type != design::BlockType::kText || !b.visible || excluded_kind(b, except_kinds)) continue;
+      if (b.type != design::BlockType::kText || !b.visible || excluded_kind(b, except_kinds) || except_ids.count(id)) {
+        continue;
+      }
       ++texts;
-      if (!looks_german(b.text.content)) {
+      const design::Block* old = before.find(id);
+      const bool changed = !old || old->text.content != b.text.content;
+      if (!looks_german(b.text.content) && !(changed && count_words(b.text.content, kEnglish) == 0)) {
         out.passed = false;
         out.detail = "block " + std::to_string(id) + " '" + b.text.content.substr(0, 40) + "' is not German";
         break;
@@ -226,11 +246,22 @@ CheckOutcome run_check(const nlohmann::json& check, const design::Scene& before,
     }
     if (out.passed) out.detail = "every block inside its page";
   } else if (out.check == "no_text_overflow") {
+    // As the text is drawn: auto-fit shrink may go down to 60% of its size (the editor's
+    // clean-up limit, apply.h); grow-height grows, so only the width counts. A word broken
+    // across lines does not fit (design::TextMeasure).
     out.passed = true;
     for (const auto& [id, b] : after.blocks) {
-      if (b.type != design::BlockType::kText || !b.visible) continue;
+      if (b.type != design::BlockType::kText || !b.visible || b.text.content.empty()) continue;
       auto m = design::measure_text(b);
-      if (m.ok() && !m->fits) {
+      bool fits = m.ok() && m->fits;
+      if (!fits && m.ok() && b.text.auto_fit == design::AutoFit::kGrowHeight) {
+        fits = !m->word_broken && m->width <= b.width + 0.01;
+      }
+      if (!fits && b.text.auto_fit == design::AutoFit::kShrink) {
+        auto shrunk = design::measure_text(b, kMinShrinkScale * b.text.font_size);
+        fits = shrunk.ok() && shrunk->fits;
+      }
+      if (!fits) {
         out.passed = false;
         out.detail = "block " + std::to_string(id) + " '" + b.text.content.substr(0, 40) + "' overflows its box";
         break;
@@ -251,6 +282,7 @@ EditEvalReport evaluate_edits(std::span<const EditCase> cases, LlmProvider* prov
   EditEvalReport report;
   std::vector<double> times;
   double preservation_sum = 0;
+  int edited = 0;  // cases whose edit was applied: preservation is their mean
   for (const EditCase& c : cases) {
     CaseOutcome out;
     out.id = c.id;
@@ -285,16 +317,21 @@ EditEvalReport evaluate_edits(std::span<const EditCase> cases, LlmProvider* prov
       }
       opt.to_size = *size;
     }
+    CallStats stats;
+    opt.stats = &stats;
     auto r = edit_design(engine, c.request, provider, opt);
+    out.rounds = stats.rounds;
+    out.seconds = stats.seconds;
+    out.prompt_tokens = stats.prompt_tokens;
+    out.completion_tokens = stats.completion_tokens;
+    report.prompt_tokens += out.prompt_tokens;
+    report.completion_tokens += out.completion_tokens;
+    if (out.rounds > 0) times.push_back(out.seconds);
     if (!r.ok()) {
       out.error = r.status().message();
     } else {
       out.valid = r->rounds > 0 && r->validation_errors.empty() && !r->used_baseline;
       out.baseline = r->used_baseline;
-      out.rounds = r->rounds;
-      out.seconds = r->seconds;
-      out.prompt_tokens = r->prompt_tokens;
-      out.completion_tokens = r->completion_tokens;
       out.success = true;
       for (const auto& check : c.checks) {
         CheckOutcome co = run_check(check, before, engine.scene(), brand);
@@ -305,11 +342,8 @@ EditEvalReport evaluate_edits(std::span<const EditCase> cases, LlmProvider* prov
         }
         out.checks.push_back(std::move(co));
       }
-      report.prompt_tokens += out.prompt_tokens;
-      report.completion_tokens += out.completion_tokens;
-      if (out.rounds > 0) times.push_back(out.seconds);
     }
-    preservation_sum += out.preservation;
+    if (r.ok()) preservation_sum += out.preservation, ++edited;
     report.cases.push_back(std::move(out));
   }
   const double n = std::max<double>(1, double(report.cases.size()));
@@ -317,7 +351,7 @@ EditEvalReport evaluate_edits(std::span<const EditCase> cases, LlmProvider* prov
     report.validity_rate += c.valid / n;
     report.success_rate += c.success / n;
   }
-  report.preservation = preservation_sum / n;
+  report.preservation = edited > 0 ? preservation_sum / edited : 1.0;
   if (!times.empty()) {
     for (double t : times) report.mean_seconds += t / double(times.size());
     std::sort(times.begin(), times.end());

@@ -5,7 +5,7 @@
 //    "brand": "../brands/acme.json" (optional), "profile": "layout" (optional),
 //    "checks": [{"check": "area_grew", "kind": "logo", "min_ratio": 1.2}, ...],
 //    "scripted": ["<design>…</design>", ...]  (answers the CI's fake server replays)}
-// Checks: area_grew {kind, min_ratio}; language {lang: "de", except_kinds}; palette
+// Checks: area_grew {kind, min_ratio}; language {lang: "de", except_kinds, except_ids}; palette
 // {colors | brand: true, tolerance (0..255, default 8), except_kinds}; page_size {w, h};
 // inside_page; no_text_overflow; untouched {except_kinds, except_ids, except_properties}.
 // Paths are relative to the cases file. The report: validity rate (answers accepted,
@@ -52,7 +52,7 @@ struct CaseOutcome {
   bool valid = false;       // the model's answer was accepted
   bool success = false;     // every check passed
   bool baseline = false;    // a format change done by the deterministic relayout
-  double preservation = 1;  // blocks outside the request unchanged (share)
+  double preservation = 1;  // blocks outside the request unchanged (share); 1 for a failed edit
   int rounds = 0;
   double seconds = 0;
   int prompt_tokens = 0, completion_tokens = 0;
@@ -62,6 +62,7 @@ struct CaseOutcome {
 
 struct EditEvalReport {
   std::vector<CaseOutcome> cases;
+  // preservation: the mean over the cases whose edit was applied (1 when none was).
   double validity_rate = 0, success_rate = 0, preservation = 0;
   double mean_seconds = 0, median_seconds = 0;
   long prompt_tokens = 0, completion_tokens = 0;

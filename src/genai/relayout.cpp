@@ -134,20 +134,21 @@ Box anchor_box(const Scene& s, const Block& b) {
   return box.value_or(Box{b.x, b.y, b.x, b.y});
 }
 
-// Shrinks (uniformly, about its bounds' corner) and moves the unit `id` into the page.
-Status clamp_unit(Engine& engine, BlockId id, double page_w, double page_h) {
+// Shrinks (uniformly, about its bounds' corner) and moves the unit `id` into `region`: the
+// page, widened on each side by what the unit stuck out there before, scaled as it was.
+Status clamp_unit(Engine& engine, BlockId id, const Box& region) {
   Box box = unit_bounds(engine.scene(), id);
-  if (box.w() > page_w + kEps || box.h() > page_h + kEps) {
-    const double k = std::min(page_w / box.w(), page_h / box.h());
+  if (box.w() > region.w() + kEps || box.h() > region.h() + kEps) {
+    const double k = std::min(region.w() / box.w(), region.h() / box.h());
     const Scene snapshot = engine.scene();
     ATELIER_TRY(apply_map(engine, snapshot, id, Map{box.x0, box.x0, k, box.y0, box.y0, k, k}));
     box = unit_bounds(engine.scene(), id);
   }
   double dx = 0, dy = 0;
-  if (box.x0 < 0) dx = -box.x0;
-  else if (box.x1 > page_w) dx = std::max(page_w - box.x1, -box.x0);
-  if (box.y0 < 0) dy = -box.y0;
-  else if (box.y1 > page_h) dy = std::max(page_h - box.y1, -box.y0);
+  if (box.x0 < region.x0) dx = region.x0 - box.x0;
+  else if (box.x1 > region.x1) dx = std::max(region.x1 - box.x1, region.x0 - box.x0);
+  if (box.y0 < region.y0) dy = region.y0 - box.y0;
+  else if (box.y1 > region.y1) dy = std::max(region.y1 - box.y1, region.y0 - box.y0);
   if (std::abs(dx) < 1e-9 && std::abs(dy) < 1e-9) return Status();
   for (BlockId m : unit_of(engine.scene(), id)) {
     const Block* b = engine.block(m);
@@ -156,6 +157,13 @@ Status clamp_unit(Engine& engine, BlockId id, double page_w, double page_h) {
     ATELIER_TRY(set_number(engine, m, "y", y));
   }
   return Status();
+}
+
+// Where a unit may lie on the new page: the page, plus on each side the bleed the unit had
+// on the old page (how far its bounds stuck out there) times the unit's scale on that axis.
+Box allowed_region(const Box& old_bounds, double old_w, double old_h, double new_w, double new_h, const Map& m) {
+  return {-std::max(0.0, -old_bounds.x0) * m.kx, -std::max(0.0, -old_bounds.y0) * m.ky,
+          new_w + std::max(0.0, old_bounds.x1 - old_w) * m.kx, new_h + std::max(0.0, old_bounds.y1 - old_h) * m.ky};
 }
 
 bool fits(const Block& b, double size) {
@@ -234,7 +242,7 @@ Status relayout(Engine& engine, BlockId page_id, double new_w, double new_h, con
       m.oy = anchored(anchor_of(box.y0, box.h(), old_h), box.y0, box.h(), old_h, new_h, s);
     }
     ATELIER_TRY(apply_map(engine, before, id, m));
-    ATELIER_TRY(clamp_unit(engine, id, new_w, new_h));
+    ATELIER_TRY(clamp_unit(engine, id, allowed_region(unit_bounds(before, id), old_w, old_h, new_w, new_h, m)));
   }
 
   for (BlockId id : engine.scene().descendants(page_id)) {

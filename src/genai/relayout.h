@@ -19,8 +19,12 @@
 //   - Lengths: font_size (not below 1), letter_spacing, corner_radius and an enabled
 //     stroke's width × s (stretched backgrounds too). Rotation is kept.
 //   - Clamp: each unit's bounds (rotated boxes; a group's own box unrotated) are moved into
-//     the new page; a unit larger than the page first shrinks uniformly (positions about
-//     its bounds' top-left corner, sizes and the lengths above × the factor).
+//     its allowed region: the new page, widened on each side by the unit's bleed there on
+//     the old page (how far it stuck out) times its scale on that axis (sx/sy for a
+//     stretched background, s otherwise) — a deliberate bleed (a decoration cut by the
+//     edge, a background larger than the page) stays, nothing else leaves the page. A unit
+//     larger than its region first shrinks uniformly (positions about its bounds' top-left
+//     corner, sizes and the lengths above × the factor).
 //   - Texts on the page (auto_fit none or shrink; grow-height texts keep their scaled size:
 //     the renderer grows them) that do not fit their box (design::measure_text) get the
 //     largest whole font size below theirs that fits (binary search; 1 when none does). No

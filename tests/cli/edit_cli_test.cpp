@@ -19,6 +19,7 @@
 #include "genai/serializer.h"
 #include "image/codec.h"
 #include "support/fake_llm_server.h"
+#include "support/scene_checks.h"
 #include "support/test_support.h"
 
 namespace atelier {
@@ -487,20 +488,13 @@ TEST_F(EditCli, ARemovalIsKeptWithoutAllowDeleteAndAppliedWithIt) {
 // ---------------------------------------------------------------------------------------
 // Format changes
 
-void expect_inside(const Scene& s, double w, double h) {
+// The first page has the given size, and every block respects it (support/scene_checks.h).
+void expect_inside(const Scene& before, const Scene& s, double w, double h) {
   const design::Block* page = s.find(s.pages.front());
   ASSERT_NE(page, nullptr);
   EXPECT_EQ(page->width, w);
   EXPECT_EQ(page->height, h);
-  for (BlockId id : s.descendants(page->id)) {
-    const design::Block& b = *s.find(id);
-    const double rad = b.rotation * 3.14159265358979323846 / 180.0;
-    const double c = std::abs(std::cos(rad)), sn = std::abs(std::sin(rad));
-    const double ex = (b.width * c + b.height * sn) / 2, ey = (b.width * sn + b.height * c) / 2;
-    const double cx = b.x + b.width / 2, cy = b.y + b.height / 2;
-    EXPECT_TRUE(cx - ex >= -1e-6 && cy - ey >= -1e-6 && cx + ex <= w + 1e-6 && cy + ey <= h + 1e-6)
-        << "block " << id << " (" << b.name << ") is not inside the page";
-  }
+  EXPECT_THAT(testing::page_bound_problems(before, s), ::testing::IsEmpty());
 }
 
 TEST_F(EditCli, AFormatChangeWithoutAModelUsesTheBaseline) {
@@ -513,7 +507,7 @@ TEST_F(EditCli, AFormatChangeWithoutAModelUsesTheBaseline) {
   EXPECT_EQ(lines[lines.size() - 2], "note: format changed by the deterministic relayout (no language model configured)");
   EXPECT_THAT(lines.back(), StartsWith(design_.string() + ": " + std::to_string(lines.size() - 2) +
                                        " changes applied (profile layout, 0 model calls, 0 + 0 tokens, "));
-  expect_inside(load(out_), 1280, 720);
+  expect_inside(story_, load(out_), 1280, 720);
   EXPECT_EQ(read_text(design_), original_);
 
   // A preset name works the same; an empty ATELIER_LLM is no configuration either.
@@ -544,7 +538,7 @@ TEST_F(EditCli, AFormatChangeFallsBackToTheBaselineWhenTheAnswerStaysInvalid) {
   EXPECT_EQ(j["rounds"], 2);
   EXPECT_EQ(j["notes"], json({"format changed by the deterministic relayout (the model's answer stayed invalid)"}));
   EXPECT_EQ(read_text(out_), read_text(baseline));
-  expect_inside(load(out_), 1280, 720);
+  expect_inside(story_, load(out_), 1280, 720);
   ASSERT_EQ(server_.request_count(), 2u);
   EXPECT_THAT(user_prompt(0), HasSubstr("Change the page format to 1280 x 720 pixels"));
   EXPECT_THAT(user_prompt(0), HasSubstr(R"(<page id="1" name="Story" kind="instagram-story" w="1280" h="720">)"));
@@ -664,6 +658,45 @@ TEST_F(EditCli, BadInputsGetOneLineErrors) {
   }
   EXPECT_EQ(server_.request_count(), 0u);
   expect_untouched();
+}
+
+// The example asset library (examples/assets: an index of Debian's sample images by path):
+// a changed alt text gets the best match as the image's source.
+TEST(EditCliAssets, TheExampleLibraryFindsAnImageForANewAltText) {
+  ScopedUnset env{{"ATELIER_LLM", "ATELIER_LLM_BASE_URL", "ATELIER_LLM_API_KEY", "OPENAI_API_KEY", "http_proxy",
+                   "HTTP_PROXY", "all_proxy", "ALL_PROXY"}};
+  TempDir dir = testing::temp_dir();
+  const fs::path lib = source("examples/assets");
+  const fs::path moon = testing::sample("moon.png");
+  const fs::path design = source("examples/designs/youtube-thumbnail.json");
+  ProcessResult xml = run_atelier({"design", "xml", design.string(), "--profile", "full", "-q"});
+  ASSERT_EQ(xml.exit_code, 0) << xml.err;
+  const std::string old_alt = "alt=\"A tabby cat looking straight at the camera\"";
+  const std::string new_alt = "alt=\"The surface of the moon with its craters\"";
+  std::string answer = xml.out;
+  const std::size_t at = answer.find(old_alt);
+  ASSERT_NE(at, std::string::npos) << answer;
+  answer.replace(at, old_alt.size(), new_alt);
+
+  FakeLlmServer server;
+  server.enqueue(testing::openai_sse("Here is the design with the moon:\n" + answer, "stop", {1350, 420}));
+  const fs::path out = dir.path() / "moon.json";
+  ProcessResult r = run_atelier({"edit", design.string(), "Show the moon instead of the cat.", "-o", out.string(),
+                                 "--assets", lib.string(), "--provider", "openai", "--model", "test", "--base-url",
+                                 server.base_url() + "/v1", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json j = json::parse(r.out);
+  EXPECT_EQ(j["profile"], "full");
+  EXPECT_EQ(j["rounds"], 1);
+  const std::string note =
+      "2: new image for 'The surface of the moon with its craters': " + moon.string();
+  EXPECT_NE(std::find(j["notes"].begin(), j["notes"].end(), note), j["notes"].end()) << j["notes"];
+  auto edited = design::load_scene(out);
+  ASSERT_TRUE(edited.ok()) << edited.status().message();
+  const design::Block* photo = edited->scene.find(2);
+  ASSERT_NE(photo, nullptr);
+  EXPECT_EQ(photo->image.source, moon.string());
+  EXPECT_EQ(photo->image.alt, "The surface of the moon with its craters");
 }
 
 }  // namespace

@@ -368,6 +368,35 @@ TEST(Renderer, TextScalesWithTheOutput) {
   EXPECT_NEAR(i2.height, 2 * i1.height, 4);
 }
 
+TEST(Renderer, AWordBrokenAcrossLinesDoesNotFit) {
+  Block t;
+  t.type = BlockType::kText;
+  t.width = 200;
+  t.height = 400;
+  t.text.font_size = 40;
+  t.text.content = "Produktdesignabteilung";  // one word, wider than the box at 40
+  Result<TextMeasure> broken = measure_text(t);
+  ASSERT_TRUE(broken.ok());
+  EXPECT_GE(broken->lines, 2);
+  EXPECT_LE(broken->height, 400);
+  EXPECT_TRUE(broken->word_broken);
+  EXPECT_FALSE(broken->fits);
+  // Words that wrap at spaces fit.
+  t.text.content = "Produkt design abteilung";
+  Result<TextMeasure> wrapped = measure_text(t);
+  ASSERT_TRUE(wrapped.ok());
+  EXPECT_GE(wrapped->lines, 2);
+  EXPECT_FALSE(wrapped->word_broken);
+  EXPECT_TRUE(wrapped->fits);
+  // So does the long word at a size where it fits on one line; paragraphs are no breaks.
+  t.text.content = "Produktdesignabteilung\nneu";
+  Result<TextMeasure> small = measure_text(t, 12.0);
+  ASSERT_TRUE(small.ok());
+  EXPECT_EQ(small->lines, 2);
+  EXPECT_FALSE(small->word_broken);
+  EXPECT_TRUE(small->fits);
+}
+
 TEST(Renderer, MeasureText) {
   Block t;
   t.type = BlockType::kText;

@@ -17,6 +17,7 @@
 #include "design/scene_json.h"
 #include "genai/grammar.h"
 #include "support/fake_llm_server.h"
+#include "support/scene_checks.h"
 #include "support/test_support.h"
 
 namespace atelier::genai {
@@ -136,31 +137,14 @@ std::string repair_prompt(const std::string& first, const std::string& answer, c
 }
 
 // Axis-aligned bounds after rotation about the centre.
-struct Bounds {
-  double x0, y0, x1, y1;
-};
-Bounds bounds(const design::Block& b) {
-  const double rad = b.rotation * 3.14159265358979323846 / 180.0;
-  const double c = std::abs(std::cos(rad)), s = std::abs(std::sin(rad));
-  const double cx = b.x + b.width / 2, cy = b.y + b.height / 2;
-  const double ex = (b.width * c + b.height * s) / 2, ey = (b.width * s + b.height * c) / 2;
-  return {cx - ex, cy - ey, cx + ex, cy + ey};
-}
-
-// Every block of the first page lies inside it (the page has the given size).
-void expect_all_inside(const Scene& s, double w, double h) {
+// The first page has the given size, and every block respects it (support/scene_checks.h).
+void expect_all_inside(const Scene& before, const Scene& s, double w, double h) {
   ASSERT_FALSE(s.pages.empty());
   const design::Block* page = s.find(s.pages.front());
   EXPECT_EQ(page->width, w);
   EXPECT_EQ(page->height, h);
-  const auto ids = s.descendants(page->id);
-  EXPECT_FALSE(ids.empty());
-  for (BlockId id : ids) {
-    const Bounds b = bounds(*s.find(id));
-    EXPECT_TRUE(b.x0 >= -1e-6 && b.y0 >= -1e-6 && b.x1 <= w + 1e-6 && b.y1 <= h + 1e-6)
-        << "block " << id << " (" << s.find(id)->name << ") at " << b.x0 << "," << b.y0 << " .. " << b.x1 << ","
-        << b.y1 << " is not inside the " << w << "x" << h << " page";
-  }
+  EXPECT_FALSE(s.descendants(page->id).empty());
+  EXPECT_THAT(testing::page_bound_problems(before, s), ::testing::IsEmpty());
 }
 
 class EditorTest : public ::testing::Test {
@@ -480,7 +464,7 @@ TEST_F(EditorTest, AFormatChangeWithoutAModelUsesTheBaseline) {
   EXPECT_EQ(result->profile, Profile::kLayout);
   EXPECT_THAT(result->report.notes,
               ElementsAre("format changed by the deterministic relayout (no language model configured)"));
-  expect_all_inside(engine_.scene(), 1280, 720);
+  expect_all_inside(story_, engine_.scene(), 1280, 720);
   const std::vector<std::string> lines = describe(result->changes, story_);
   ASSERT_GE(lines.size(), 2u);
   EXPECT_EQ(lines[0], "modified 1 width: 1080 -> 1280");
@@ -515,7 +499,7 @@ TEST_F(EditorTest, AFormatChangeFallsBackToTheBaselineWhenTheAnswerStaysInvalid)
   EXPECT_THAT(result->report.notes,
               ElementsAre("format changed by the deterministic relayout (the model's answer stayed invalid)"));
   EXPECT_EQ(engine_.scene(), baseline.scene());
-  expect_all_inside(engine_.scene(), 1280, 720);
+  expect_all_inside(story_, engine_.scene(), 1280, 720);
 
   // The model saw the page at its new size and the format instructions.
   ASSERT_EQ(server_.request_count(), 2u);
@@ -570,7 +554,7 @@ TEST_F(EditorTest, AFormatChangeAppliesTheModelsLayoutWithThePageSize) {
   Scene want = story_;
   landscape(want);
   EXPECT_EQ(engine_.scene(), want);
-  expect_all_inside(engine_.scene(), 1280, 720);
+  expect_all_inside(story_, engine_.scene(), 1280, 720);
   ASSERT_TRUE(engine_.undo().ok());
   EXPECT_EQ(engine_.scene(), story_);
 }
@@ -595,7 +579,7 @@ TEST_F(EditorTest, ABlockAFormatAnswerLeavesPartlyOffTheNewPageIsClampedIntoIt) 
   EXPECT_EQ(photo.y, 0);
   EXPECT_EQ(photo.width, 960);
   EXPECT_EQ(photo.height, 720);
-  expect_all_inside(engine_.scene(), 1280, 720);
+  expect_all_inside(story_, engine_.scene(), 1280, 720);
   // Only real changes are listed and counted.
   for (const PropertyChange& c : result->changes.modified) EXPECT_NE(c.id, 3) << c.property;
   EXPECT_EQ(result->report.applied, int(result->changes.modified.size()));
@@ -619,7 +603,7 @@ TEST_F(EditorTest, AFormatAnswerThatLeavesBlocksOffTheNewPageIsNotApplied) {
   EXPECT_EQ(result->rounds, 2);
   EXPECT_THAT(result->validation_errors, ElementsAre("<shape id=\"10\">: y=1790 puts it outside the page (0..720)",
                                                      "<text id=\"11\">: y=1814 puts it outside the page (0..720)"));
-  expect_all_inside(engine_.scene(), 1280, 720);
+  expect_all_inside(story_, engine_.scene(), 1280, 720);
   EXPECT_THAT(user_prompt(1), HasSubstr(repair_text(result->validation_errors)));
 }
 
@@ -635,7 +619,7 @@ TEST_F(EditorTest, AFormatAnswerMustKeepTheNewPageSize) {
   EXPECT_TRUE(result->used_baseline);
   EXPECT_THAT(result->validation_errors,
               ElementsAre("<page id=\"1\">: the page must be 1280 x 720 (the new format), got 1080 x 1920"));
-  expect_all_inside(engine_.scene(), 1280, 720);
+  expect_all_inside(story_, engine_.scene(), 1280, 720);
 }
 
 // ---------------------------------------------------------------------------------------
