@@ -24,6 +24,10 @@ using design::Scene;
 constexpr double kEps = 1e-6;
 constexpr double kBackgroundCover = 0.9;      // share of the page, both axes
 constexpr double kAspectChange = 0.01;        // |log(new aspect / old aspect)| above which photos are re-cropped
+constexpr double kReflowAspect = 1.6;         // aspect factor from which the orientation flip reflows
+constexpr double kHeroArea = 0.15;            // share of the page a photo needs to be the hero
+constexpr double kMargin = 0.04;              // of the new page's shorter side
+constexpr double kMaxContentScale = 2.0;      // reflowed content grows at most this much
 
 struct Box {
   double x0 = 0, y0 = 0, x1 = 0, y1 = 0;
@@ -217,6 +221,75 @@ Status refocus(Engine& engine, const Block& b, const RelayoutOptions& options) {
   return Status();
 }
 
+// The part of a box inside the page (0×0 at the nearest corner when outside).
+Box clipped(const Box& b, double w, double h) {
+  const Box c{std::clamp(b.x0, 0.0, w), std::clamp(b.y0, 0.0, h), std::clamp(b.x1, 0.0, w), std::clamp(b.y1, 0.0, h)};
+  return c;
+}
+
+bool is_background(const Box& box, double w, double h) {
+  const Box c = clipped(box, w, h);
+  return c.w() / w >= kBackgroundCover && c.h() / h >= kBackgroundCover;
+}
+
+// The reflow of an orientation flip (relayout.h): the hero photo takes one half of the new
+// page, the other units (but backgrounds and decorations) the other half, scaled together.
+struct Reflow {
+  BlockId hero = 0;
+  Box hero_box;     // its place on the new page
+  Box content;      // the old union of the flowing units (inside the old page)
+  Box region;       // where they go
+};
+
+std::optional<Reflow> plan_reflow(const Scene& before, const Block& page, double new_w, double new_h) {
+  const double old_w = page.width, old_h = page.height;
+  const double r = (new_w / new_h) / (old_w / old_h);
+  if (r < kReflowAspect && r > 1 / kReflowAspect) return std::nullopt;
+  Reflow plan;
+  double best = kHeroArea * old_w * old_h;
+  for (BlockId id : page.children) {
+    const Block& b = *before.find(id);
+    if (b.type != BlockType::kImage || b.image.fit != design::ImageFit::kCover || !b.visible) continue;
+    const Box box = anchor_box(before, b);
+    if (is_background(box, old_w, old_h)) continue;
+    const Box c = clipped(box, old_w, old_h);
+    if (c.w() * c.h() >= best) best = c.w() * c.h(), plan.hero = id;
+  }
+  if (plan.hero == 0) return std::nullopt;
+  std::optional<Box> content;
+  for (BlockId id : page.children) {
+    const Block& b = *before.find(id);
+    const Box box = anchor_box(before, b);
+    if (id == plan.hero || b.kind == "decoration" || is_background(box, old_w, old_h)) continue;
+    const Box c = clipped(box, old_w, old_h);
+    content = content ? unite(*content, c) : c;
+  }
+  if (!content || content->w() <= 0 || content->h() <= 0) return std::nullopt;
+  plan.content = *content;
+
+  // The hero keeps the side it was on (left/top half of the old page: first) and its inset
+  // when it did not touch the page's edges.
+  const Block& hero = *before.find(plan.hero);
+  const Box old_hero = clipped(anchor_box(before, hero), old_w, old_h);
+  const bool first = new_w >= new_h ? (old_hero.x0 + old_hero.x1) / 2 <= old_w / 2 + 1e-9
+                                    : (old_hero.y0 + old_hero.y1) / 2 <= old_h / 2 + 1e-9;
+  const double margin = std::round(kMargin * std::min(new_w, new_h));
+  const bool inset = old_hero.x0 > 1 && old_hero.y0 > 1 && old_hero.x1 < old_w - 1 && old_hero.y1 < old_h - 1;
+  const double in = inset ? margin : 0;
+  if (new_w >= new_h) {
+    const double half = new_w / 2;
+    plan.hero_box = first ? Box{in, in, half - in / 2, new_h - in} : Box{half + in / 2, in, new_w - in, new_h - in};
+    plan.region = first ? Box{half + margin, margin, new_w - margin, new_h - margin}
+                        : Box{margin, margin, half - margin, new_h - margin};
+  } else {
+    const double half = new_h / 2;
+    plan.hero_box = first ? Box{in, in, new_w - in, half - in / 2} : Box{in, half + in / 2, new_w - in, new_h - in};
+    plan.region = first ? Box{margin, half + margin, new_w - margin, new_h - margin}
+                        : Box{margin, margin, new_w - margin, half - margin};
+  }
+  return plan;
+}
+
 Status relayout(Engine& engine, BlockId page_id, double new_w, double new_h, const RelayoutOptions& options) {
   const Scene before = engine.scene();
   const Block& page = *before.find(page_id);
@@ -224,17 +297,31 @@ Status relayout(Engine& engine, BlockId page_id, double new_w, double new_h, con
   const double sx = new_w / old_w, sy = new_h / old_h, s = std::min(sx, sy);
   ATELIER_TRY(set_number(engine, page_id, "width", new_w));
   ATELIER_TRY(set_number(engine, page_id, "height", new_h));
+  const std::optional<Reflow> reflow = options.reflow ? plan_reflow(before, page, new_w, new_h) : std::nullopt;
+  double k_content = 1;
+  if (reflow) {
+    k_content = std::min({reflow->region.w() / reflow->content.w(), reflow->region.h() / reflow->content.h(),
+                          kMaxContentScale});
+  }
 
   for (BlockId id : page.children) {
     const Block& b = *before.find(id);
     const Box box = anchor_box(before, b);
-    const double cover_x = (std::min(box.x1, old_w) - std::max(box.x0, 0.0)) / old_w;
-    const double cover_y = (std::min(box.y1, old_h) - std::max(box.y0, 0.0)) / old_h;
     Map m;
     m.k = s;
-    if (cover_x >= kBackgroundCover && cover_y >= kBackgroundCover) {  // a background: stretched
+    if (is_background(box, old_w, old_h)) {  // a background: stretched
       m.ix = 0, m.ox = 0, m.kx = sx;
       m.iy = 0, m.oy = 0, m.ky = sy;
+    } else if (reflow && id == reflow->hero) {  // the hero photo: its half of the page
+      m.ix = box.x0, m.ox = reflow->hero_box.x0, m.kx = reflow->hero_box.w() / box.w();
+      m.iy = box.y0, m.oy = reflow->hero_box.y0, m.ky = reflow->hero_box.h() / box.h();
+      m.k = std::min(m.kx, m.ky);
+    } else if (reflow && b.kind != "decoration") {  // content: scaled together into its half
+      const Box& c = reflow->content;
+      const Box& r = reflow->region;
+      m.k = k_content;
+      m.ix = c.x0, m.kx = k_content, m.ox = r.x0 + (r.w() - c.w() * k_content) / 2;
+      m.iy = c.y0, m.ky = k_content, m.oy = r.y0 + (r.h() - c.h() * k_content) / 2;
     } else {
       m.ix = box.x0, m.kx = s;
       m.ox = anchored(anchor_of(box.x0, box.w(), old_w), box.x0, box.w(), old_w, new_w, s);

@@ -1,8 +1,9 @@
 // Changing a design's format deterministically (the baseline `atelier edit --to 1280x720`
 // uses when no model is configured or its answer fails validation): every block keeps its
 // anchor — the side or centre of the page it is closest to — and scales by the smaller of
-// the two axis ratios; texts are re-measured (shrunk to fit); photos that change aspect get
-// their focus point from smart crop's saliency so the subject stays in view.
+// the two axis ratios; an orientation flip splits the page between the hero photo and the
+// rest instead; texts are re-measured (shrunk to fit); photos that change aspect get their
+// focus point from smart crop's saliency so the subject stays in view.
 //
 // Rules, as implemented (old page W×H → new page W'×H', sx = W'/W, sy = H'/H,
 // s = min(sx, sy)); everything in one transaction:
@@ -16,6 +17,18 @@
 //     w' = w·s and start: x' = x·s; end: x' = W' − (W − x − w)·s − w'; centre:
 //     x' = W'/2 + (cx − W/2)·s − w'/2. Members: x' = X' + (x − X)·s with X, X' the unit's
 //     old and new start (same vertically).
+//   - Reflow (RelayoutOptions::reflow, on by default): when the aspect ratio changes by a
+//     factor of 1.6 or more (story ↔ landscape) and the page has a hero — the largest
+//     visible cover-fitted image that is not a background, covering at least 15% of the
+//     old page — anchors would leave half the page empty, so the page is split in two:
+//     the hero fills one half (left/top when its centre was in the old page's left/top
+//     half, else right/bottom; inset by the margin m = round(4% of the new shorter side)
+//     when it did not touch the old page's edges), and every other unit but backgrounds
+//     and kind "decoration" (those keep the rules above) is scaled together — one factor
+//     k = min(region w / their union's w, region h / union's h, 2), lengths × k — and
+//     centred in the other half less m on every side. The union is of their boxes' parts
+//     inside the old page. The hero's box is scaled per axis to its half (lengths × the
+//     smaller factor) and gets a new focus point below.
 //   - Lengths: font_size (not below 1), letter_spacing, corner_radius and an enabled
 //     stroke's width × s (stretched backgrounds too). Rotation is kept.
 //   - Clamp: each unit's bounds (rotated boxes; a group's own box unrotated) are moved into
@@ -46,6 +59,7 @@ namespace atelier::genai {
 
 struct RelayoutOptions {
   bool use_saliency = true;  // photos' focus points from vision::smart_crop (fast saliency)
+  bool reflow = true;        // orientation flips reflow around the hero photo (see above)
   // Resolves relative image sources (the design file's folder); empty: the current folder.
   std::filesystem::path base_dir;
 };

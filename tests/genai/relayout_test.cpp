@@ -278,6 +278,78 @@ TEST(Relayout, AnEngineErrorRollsBack) {
 
 // A page-filling photo (a background: stretched, so its box changes aspect) with its focus
 // at (0.3, 0.9).
+// ---------------------------------------------------------------------------------------
+// Reflow of an orientation flip around the hero photo
+
+// A story (1080×1920) with a background (2), an inset hero photo (3), a headline (4), a
+// button (5) and a decoration (6).
+constexpr const char* kHeroStory = R"({
+  "format": "atelier-scene", "version": 1,
+  "pages": [{"id": 1, "type": "page", "width": 1080, "height": 1920, "children": [
+    {"id": 2, "type": "shape", "kind": "background", "x": 0, "y": 0, "width": 1080, "height": 1920},
+    {"id": 3, "type": "image", "kind": "photo", "x": 60, "y": 340, "width": 960, "height": 980,
+     "source": "/nonexistent/photo.jpg", "corner_radius": 40},
+    {"id": 4, "type": "text", "kind": "headline", "x": 60, "y": 1370, "width": 960, "height": 260, "text": "Go",
+     "font_size": 100},
+    {"id": 5, "type": "shape", "kind": "cta", "x": 60, "y": 1790, "width": 440, "height": 96},
+    {"id": 6, "type": "shape", "kind": "decoration", "x": 900, "y": 1760, "width": 120, "height": 120}
+  ]}]
+})";
+
+TEST(RelayoutReflow, AStoryBecomesPhotoLeftTextRight) {
+  Engine e(parse(kHeroStory));
+  ASSERT_TRUE(relayout_page(e, 1, 1280, 720).ok());
+  // Aspect ×3.16: reflow. Margin m = round(4% of 720) = 29. The hero's centre (540) is in
+  // the left half and it was inset: left half less m, m/2 towards the middle.
+  expect_box(e, 3, {29, 29, 596.5, 662});
+  EXPECT_DOUBLE_EQ(e.block(3)->corner_radius, 40 * (596.5 / 960));  // × the smaller axis factor
+  // Content: the union of 4 and 5 (60, 1370)–(1020, 1886), 960×516, into the right half
+  // less m: (669, 29)–(1251, 691), 582×662; k = 582/960; centred vertically.
+  const double k = 582.0 / 960, oy = 29 + (662 - 516 * k) / 2;
+  expect_box(e, 4, {669, oy, 960 * k, 260 * k});
+  EXPECT_DOUBLE_EQ(e.block(4)->text.font_size, 100 * k);
+  expect_box(e, 5, {669, oy + 420 * k, 440 * k, 96 * k});
+  // The decoration keeps its anchor (end, end) with s = 0.375; the background stretches.
+  expect_box(e, 6, {1212.5, 660, 45, 45});
+  expect_box(e, 2, {0, 0, 1280, 720});
+}
+
+TEST(RelayoutReflow, ALandscapeBecomesPhotoTopTextBelow) {
+  Engine e(parse(R"({"format": "atelier-scene", "version": 1,
+    "pages": [{"id": 1, "type": "page", "width": 1280, "height": 720, "children": [
+      {"id": 2, "type": "text", "x": 60, "y": 200, "width": 520, "height": 120, "text": "Go", "font_size": 40},
+      {"id": 3, "type": "image", "x": 640, "y": 0, "width": 640, "height": 720, "source": "/nonexistent/a.jpg"}
+    ]}]})"));
+  ASSERT_TRUE(relayout_page(e, 1, 1080, 1920).ok());
+  // The hero touched the edges: no inset; its vertical centre is the old middle: top half.
+  expect_box(e, 3, {0, 0, 1080, 960});
+  // m = round(43.2) = 43; region (43, 1003)–(1037, 1877), 994×874; k = min(994/520, 874/120, 2).
+  const double k = 994.0 / 520;
+  expect_box(e, 2, {43, 1003 + (874 - 120 * k) / 2, 994, 120 * k});
+  EXPECT_DOUBLE_EQ(e.block(2)->text.font_size, 40 * k);
+}
+
+TEST(RelayoutReflow, SmallChangesNoHeroOrReflowOffKeepTheAnchors) {
+  // 1080×1920 → 1080×1350: aspect ×1.42, below 1.6: anchors (s = 1350/1920, the hero centred).
+  Engine small(parse(kHeroStory));
+  ASSERT_TRUE(relayout_page(small, 1, 1080, 1350).ok());
+  const double s = 1350.0 / 1920;
+  expect_box(small, 3, {540 - 480 * s, 675 + (830 - 960) * s - 490 * s, 960 * s, 980 * s});
+  Engine e(parse(kHeroStory));
+  RelayoutOptions off;
+  off.reflow = false;
+  ASSERT_TRUE(relayout_page(e, 1, 1280, 720, off).ok());
+  // Anchors, s = 0.375: the hero centred on both axes.
+  expect_box(e, 3, {640 + (540 - 540) * 0.375 - 180, 360 + (830 - 960) * 0.375 - 183.75, 360, 367.5});
+  // Without a cover image of 15% of the page there is no hero: the kStory scene has none
+  // (its anchors are checked above), and a contain-fitted photo is none either.
+  auto contain = parse(kHeroStory);
+  contain.find(3)->image.fit = design::ImageFit::kContain;
+  Engine c(contain);
+  ASSERT_TRUE(relayout_page(c, 1, 1280, 720).ok());
+  expect_box(c, 3, {460, 127.5, 360, 367.5});
+}
+
 std::string photo_scene(const std::string& source, double w, double h, const std::string& fit = "cover") {
   return R"({"format": "atelier-scene", "version": 1, "pages": [{"id": 1, "type": "page", "width": )" +
          std::to_string(w) + R"(, "height": )" + std::to_string(h) +
