@@ -75,7 +75,8 @@ class GrammarWriter {
     std::string out = "# The answer to an edit of design \"" + one_line(scene_.name) + "\" (profile " +
                       std::string(to_string(profile_)) +
                       "): one <design> document with the scene's elements and ids (each may be left out), "
-                      "the profile's attributes in a fixed order (each optional).\n";
+                      "new elements without an id last in their page or group, the profile's attributes in a fixed "
+                      "order (each optional).\n";
     out += "root ::= ws design ws\n";
     use_value("v-unum", "\"\\\"\" [0-9]+ ( \".\" [0-9]+ )? \"\\\"\"");
     std::string design = "design ::= \"<design\" ( ws1 \"w=\" v-unum )? ( ws1 \"h=\" v-unum )? ws \">\"";
@@ -85,6 +86,16 @@ class GrammarWriter {
     out += design + " ws \"</design>\"\n";
     for (design::BlockId id : scene_.pages) {
       if (const Block* page = scene_.find(id)) write_block(out, *page);
+    }
+    if (needs_new_block_) {  // additions: elements without an id, on top of their parent's blocks
+      std::string def = "new-block ::=";
+      const char* sep = " ";
+      for (BlockType type : {BlockType::kText, BlockType::kImage, BlockType::kShape}) {
+        const std::string tag(design::to_string(type));
+        def += sep + gbnf_literal("<" + tag) + " " + attrs_rule(type) + " ws \"/>\"";
+        sep = " | ";
+      }
+      out += def + "\n";
     }
     for (const auto& [type, def] : attrs_) out += def;
     for (const auto& [name, def] : values_) out += name + " ::= " + def + "\n";
@@ -130,7 +141,8 @@ class GrammarWriter {
     if (block.type == BlockType::kPage || block.type == BlockType::kGroup) {
       def += "( \"/>\" | \">\"";
       for (const Block* child : children) def += " ( ws " + rule_name(child->id) + " )?";
-      def += " ws " + gbnf_literal("</" + tag + ">") + " )";
+      def += " ( ws new-block )* ws " + gbnf_literal("</" + tag + ">") + " )";
+      needs_new_block_ = true;
     } else {
       def += "\"/>\"";
     }
@@ -142,6 +154,7 @@ class GrammarWriter {
   Profile profile_;
   std::map<BlockType, std::string> attrs_;
   std::map<std::string, std::string> values_;
+  bool needs_new_block_ = false;
 };
 
 // ---------------------------------------------------------------------------------------

@@ -14,7 +14,9 @@ namespace atelier::genai {
 
 // The grammar for an answer to a request about `scene` serialized with `profile`: a single
 // <design> document whose elements carry the scene's ids with the attributes the profile
-// allows for their block type (values as strings of the right shape).
+// allows for their block type (values as strings of the right shape), in the scene's
+// order, each optional (a removal); new <text>, <image> and <shape> elements without an id
+// may follow the blocks of a page or group (additions, as answer.h accepts them).
 std::string design_grammar(const design::Scene& scene, Profile profile);
 
 // Whether `text` is in the language of `grammar` (rule "root"). Errors (kInvalidArgument):

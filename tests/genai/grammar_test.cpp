@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "design/scene_json.h"
+#include "genai/answer.h"
 
 namespace atelier::genai {
 namespace {
@@ -258,6 +259,21 @@ TEST(DesignGrammar, MatchesEditedAnswers) {
   EXPECT_TRUE(matches(g, "  <design w=\"1080\" h=\"1080\" ><page id=\"1\" w=\"1280\" h=\"720\"\n/></design>\n\n"));
 }
 
+TEST(DesignGrammar, AcceptsAdditionsTheValidatorAccepts) {
+  const Profile p = Profile::kFull;
+  const std::string g = design_grammar(scene(), p);
+  const std::string answer = edited(p, "  </page>",
+                                    "    <text name=\"Subtitle\" kind=\"body\" x=\"60\" y=\"760\" w=\"600\" h=\"60\" "
+                                    "text=\"Only this week\" size=\"32\"/>\n  </page>");
+  EXPECT_TRUE(matches(g, answer)) << answer;
+  Validation v = validate_and_diff(answer, scene(), p);
+  ASSERT_TRUE(v.ok()) << v.errors.front();
+  ASSERT_EQ(v.changes.added.size(), 1u);
+  EXPECT_EQ(v.changes.added[0].type, design::BlockType::kText);
+  EXPECT_EQ(v.changes.added[0].parent, 1);
+  EXPECT_TRUE(v.changes.modified.empty());
+}
+
 TEST(DesignGrammar, RejectsWhatTheDesignDoesNotAllow) {
   const Profile p = Profile::kFull;
   const std::string g = design_grammar(scene(), p);
@@ -270,8 +286,12 @@ TEST(DesignGrammar, RejectsWhatTheDesignDoesNotAllow) {
   EXPECT_FALSE(matches(g, edited(p, "<shape id=\"4\"", "<shape id=\"99\"")));
   EXPECT_FALSE(matches(g, edited(p, "<text id=\"3\"", "<shape id=\"3\"")));
   EXPECT_FALSE(matches(g, edited(p, "<text id=\"7\"", "<text id=\"3\"")));
-  // A new element (the grammar allows only the design's ids).
-  EXPECT_FALSE(matches(g, edited(p, "  </page>", "    <text text=\"New\"/>\n  </page>")));
+  // New elements go last in their page or group, without an id, of a leaf type, with the
+  // profile's attributes.
+  EXPECT_FALSE(matches(g, edited(p, "    <image id=\"2\"", "    <text text=\"New\"/>\n    <image id=\"2\"")));
+  EXPECT_FALSE(matches(g, edited(p, "  </page>", "    <text id=\"99\" text=\"New\"/>\n  </page>")));
+  EXPECT_FALSE(matches(g, edited(p, "  </page>", "    <group name=\"New\"/>\n  </page>")));
+  EXPECT_FALSE(matches(g, edited(p, "  </page>", "    <text colour=\"#FF0000\"/>\n  </page>")));
   // A missing closing tag; a block that is not self-closing.
   EXPECT_FALSE(matches(g, edited(p, "    </group>\n", "")));
   EXPECT_FALSE(matches(g, edited(p, "</design>\n", "")));
