@@ -49,6 +49,14 @@ renders: build
 	  case $$n in instagram-story) s=0.35;; a4-event-poster) s=0.7;; esac; \
 	  $(ATELIER) render $$f -o docs/renders/$$n.jpg --scale $$s -q || exit 1; \
 	done
+	# Format changes by the deterministic relayout (no language model).
+	mkdir -p $(BUILD_DIR)/renders
+	for c in instagram-story:youtube-thumbnail:0.35 linkedin-post:instagram-story:0.2; do \
+	  n=$${c%%:*}; r=$${c#*:}; to=$${r%%:*}; s=$${r#*:}; \
+	  env -u ATELIER_LLM $(ATELIER) edit examples/designs/$$n.json "" --to $$to -q \
+	    -o $(BUILD_DIR)/renders/$$n-as-$$to.json || exit 1; \
+	  $(ATELIER) render $(BUILD_DIR)/renders/$$n-as-$$to.json -o docs/renders/$$n-as-$$to.jpg --scale $$s -q || exit 1; \
+	done
 
 clean:
 	rm -rf $(BUILD_DIR) demo-out
