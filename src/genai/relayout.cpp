@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <optional>
 #include <vector>
 
@@ -232,45 +233,93 @@ bool is_background(const Box& box, double w, double h) {
   return c.w() / w >= kBackgroundCover && c.h() / h >= kBackgroundCover;
 }
 
-// The reflow of an orientation flip (relayout.h): the hero photo takes one half of the new
-// page, the other units (but backgrounds and decorations) the other half, scaled together.
+// The reflow of an orientation flip (relayout.h): the hero (a photo, else a panel) takes
+// one half of the new page with the units lying on it; the other units (but backgrounds
+// and outer decorations) are scaled together into the other half.
+enum class Role { kAnchored, kHero, kOnHero, kContent };
+
 struct Reflow {
   BlockId hero = 0;
+  Box old_hero;     // the hero's box on the old page
   Box hero_box;     // its place on the new page
-  Box content;      // the old union of the flowing units (inside the old page)
+  Box content;      // the old union of the content units (inside the old page)
   Box region;       // where they go
+  std::map<BlockId, Role> roles;
 };
+
+bool contains(const Box& outer, const Box& inner) {
+  constexpr double kSlack = 1;
+  return inner.x0 >= outer.x0 - kSlack && inner.y0 >= outer.y0 - kSlack && inner.x1 <= outer.x1 + kSlack &&
+         inner.y1 <= outer.y1 + kSlack;
+}
+
+bool carries_a_unit(const Scene& before, const Block& page, BlockId panel, const Box& box) {
+  for (BlockId id : page.children) {
+    if (id != panel && contains(box, anchor_box(before, *before.find(id)))) return true;
+  }
+  return false;
+}
+
+// The hero: the largest visible cover-fitted image, else the largest visible unrotated
+// rectangle shape that carries another unit (a colour panel with a logo on it); either not
+// a background, not a decoration and covering at least kHeroArea of the old page.
+BlockId find_hero(const Scene& before, const Block& page) {
+  const double old_w = page.width, old_h = page.height;
+  BlockId best_image = 0, best_panel = 0;
+  double image_area = kHeroArea * old_w * old_h, panel_area = image_area;
+  for (BlockId id : page.children) {
+    const Block& b = *before.find(id);
+    if (!b.visible || b.kind == "decoration") continue;
+    const Box box = anchor_box(before, b);
+    if (is_background(box, old_w, old_h)) continue;
+    const Box c = clipped(box, old_w, old_h);
+    const double area = c.w() * c.h();
+    if (b.type == BlockType::kImage && b.image.fit == design::ImageFit::kCover && area >= image_area) {
+      image_area = area, best_image = id;
+    } else if (b.type == BlockType::kShape && b.shape.shape == design::ShapeKind::kRect && b.rotation == 0 &&
+               area >= panel_area && carries_a_unit(before, page, id, box)) {
+      panel_area = area, best_panel = id;
+    }
+  }
+  return best_image != 0 ? best_image : best_panel;
+}
 
 std::optional<Reflow> plan_reflow(const Scene& before, const Block& page, double new_w, double new_h) {
   const double old_w = page.width, old_h = page.height;
   const double r = (new_w / new_h) / (old_w / old_h);
   if (r < kReflowAspect && r > 1 / kReflowAspect) return std::nullopt;
   Reflow plan;
-  double best = kHeroArea * old_w * old_h;
-  for (BlockId id : page.children) {
-    const Block& b = *before.find(id);
-    if (b.type != BlockType::kImage || b.image.fit != design::ImageFit::kCover || !b.visible) continue;
-    const Box box = anchor_box(before, b);
-    if (is_background(box, old_w, old_h)) continue;
-    const Box c = clipped(box, old_w, old_h);
-    if (c.w() * c.h() >= best) best = c.w() * c.h(), plan.hero = id;
-  }
+  plan.hero = find_hero(before, page);
   if (plan.hero == 0) return std::nullopt;
+  plan.old_hero = clipped(anchor_box(before, *before.find(plan.hero)), old_w, old_h);
+
+  // Roles: backgrounds anchored (stretched); units on the hero travel with it; the others
+  // are content, except decorations outside the content's union (a corner ornament, a bleed).
   std::optional<Box> content;
+  std::vector<BlockId> decorations;
   for (BlockId id : page.children) {
     const Block& b = *before.find(id);
     const Box box = anchor_box(before, b);
-    if (id == plan.hero || b.kind == "decoration" || is_background(box, old_w, old_h)) continue;
-    const Box c = clipped(box, old_w, old_h);
-    content = content ? unite(*content, c) : c;
+    Role role = Role::kContent;
+    if (id == plan.hero) role = Role::kHero;
+    else if (is_background(box, old_w, old_h)) role = Role::kAnchored;
+    else if (b.kind != "background" && contains(plan.old_hero, box)) role = Role::kOnHero;  // not a shade over it
+    else if (b.kind == "decoration") decorations.push_back(id), role = Role::kAnchored;
+    plan.roles[id] = role;
+    if (role == Role::kContent) {
+      const Box c = clipped(box, old_w, old_h);
+      content = content ? unite(*content, c) : c;
+    }
   }
   if (!content || content->w() <= 0 || content->h() <= 0) return std::nullopt;
   plan.content = *content;
+  for (BlockId id : decorations) {
+    if (contains(plan.content, anchor_box(before, *before.find(id)))) plan.roles[id] = Role::kContent;
+  }
 
   // The hero keeps the side it was on (left/top half of the old page: first) and its inset
   // when it did not touch the page's edges.
-  const Block& hero = *before.find(plan.hero);
-  const Box old_hero = clipped(anchor_box(before, hero), old_w, old_h);
+  const Box& old_hero = plan.old_hero;
   const bool first = new_w >= new_h ? (old_hero.x0 + old_hero.x1) / 2 <= old_w / 2 + 1e-9
                                     : (old_hero.y0 + old_hero.y1) / 2 <= old_h / 2 + 1e-9;
   const double margin = std::round(kMargin * std::min(new_w, new_h));
@@ -290,6 +339,16 @@ std::optional<Reflow> plan_reflow(const Scene& before, const Block& page, double
   return plan;
 }
 
+// A uniform scale of `from` into `to` (factor min of the two, at most `max_k`), centred.
+Map fit_into(const Box& from, const Box& to, double max_k) {
+  const double k = std::min({to.w() / from.w(), to.h() / from.h(), max_k});
+  Map m;
+  m.k = k;
+  m.ix = from.x0, m.kx = k, m.ox = to.x0 + (to.w() - from.w() * k) / 2;
+  m.iy = from.y0, m.ky = k, m.oy = to.y0 + (to.h() - from.h() * k) / 2;
+  return m;
+}
+
 Status relayout(Engine& engine, BlockId page_id, double new_w, double new_h, const RelayoutOptions& options) {
   const Scene before = engine.scene();
   const Block& page = *before.find(page_id);
@@ -298,30 +357,31 @@ Status relayout(Engine& engine, BlockId page_id, double new_w, double new_h, con
   ATELIER_TRY(set_number(engine, page_id, "width", new_w));
   ATELIER_TRY(set_number(engine, page_id, "height", new_h));
   const std::optional<Reflow> reflow = options.reflow ? plan_reflow(before, page, new_w, new_h) : std::nullopt;
-  double k_content = 1;
+  Map content_map, on_hero_map;
   if (reflow) {
-    k_content = std::min({reflow->region.w() / reflow->content.w(), reflow->region.h() / reflow->content.h(),
-                          kMaxContentScale});
+    content_map = fit_into(reflow->content, reflow->region, kMaxContentScale);
+    // Units on the hero keep their place on it: the hero's old box scaled uniformly into
+    // its new one, centred.
+    on_hero_map = fit_into(reflow->old_hero, reflow->hero_box, kMaxContentScale);
   }
 
   for (BlockId id : page.children) {
     const Block& b = *before.find(id);
     const Box box = anchor_box(before, b);
+    const Role role = reflow ? reflow->roles.at(id) : Role::kAnchored;
     Map m;
     m.k = s;
     if (is_background(box, old_w, old_h)) {  // a background: stretched
       m.ix = 0, m.ox = 0, m.kx = sx;
       m.iy = 0, m.oy = 0, m.ky = sy;
-    } else if (reflow && id == reflow->hero) {  // the hero photo: its half of the page
+    } else if (role == Role::kHero) {  // its half of the page, scaled per axis
       m.ix = box.x0, m.ox = reflow->hero_box.x0, m.kx = reflow->hero_box.w() / box.w();
       m.iy = box.y0, m.oy = reflow->hero_box.y0, m.ky = reflow->hero_box.h() / box.h();
       m.k = std::min(m.kx, m.ky);
-    } else if (reflow && b.kind != "decoration") {  // content: scaled together into its half
-      const Box& c = reflow->content;
-      const Box& r = reflow->region;
-      m.k = k_content;
-      m.ix = c.x0, m.kx = k_content, m.ox = r.x0 + (r.w() - c.w() * k_content) / 2;
-      m.iy = c.y0, m.ky = k_content, m.oy = r.y0 + (r.h() - c.h() * k_content) / 2;
+    } else if (role == Role::kOnHero) {
+      m = on_hero_map;
+    } else if (role == Role::kContent) {
+      m = content_map;
     } else {
       m.ix = box.x0, m.kx = s;
       m.ox = anchored(anchor_of(box.x0, box.w(), old_w), box.x0, box.w(), old_w, new_w, s);

@@ -18,17 +18,22 @@
 //     x' = W'/2 + (cx − W/2)·s − w'/2. Members: x' = X' + (x − X)·s with X, X' the unit's
 //     old and new start (same vertically).
 //   - Reflow (RelayoutOptions::reflow, on by default): when the aspect ratio changes by a
-//     factor of 1.6 or more (story ↔ landscape) and the page has a hero — the largest
-//     visible cover-fitted image that is not a background, covering at least 15% of the
-//     old page — anchors would leave half the page empty, so the page is split in two:
-//     the hero fills one half (left/top when its centre was in the old page's left/top
-//     half, else right/bottom; inset by the margin m = round(4% of the new shorter side)
-//     when it did not touch the old page's edges), and every other unit but backgrounds
-//     and kind "decoration" (those keep the rules above) is scaled together — one factor
-//     k = min(region w / their union's w, region h / union's h, 2), lengths × k — and
-//     centred in the other half less m on every side. The union is of their boxes' parts
-//     inside the old page. The hero's box is scaled per axis to its half (lengths × the
-//     smaller factor) and gets a new focus point below.
+//     factor of 1.6 or more (story ↔ landscape) and the page has a hero, anchors would leave
+//     half the page empty, so the page is split in two. The hero: the largest visible
+//     cover-fitted image, else the largest visible unrotated rectangle shape that carries
+//     another unit (a colour band with the logo on it); not a background, not of kind
+//     "decoration", covering at least 15% of the old page. It fills one half (left/top when
+//     its centre was in the old page's left/top half, else right/bottom; inset by the
+//     margin m = round(4% of the new shorter side) when it did not touch the old page's
+//     edges), its box scaled per axis (lengths × the smaller factor). Units lying on the
+//     hero (their box inside its box, 1 unit of slack; kind "background" excepted: a shade
+//     belongs to the layout, not the photo) keep their place on it: the hero's
+//     old box scaled uniformly (min of the axis factors) into the new one, centred. The
+//     other units — content — are scaled together: one factor k = min(region w / their
+//     union's w, region h / union's h, 2), lengths × k, centred in the other half less m on
+//     every side; the union is of their boxes' parts inside the old page. Backgrounds, and
+//     decorations outside the content's union (a corner ornament, a bleed), keep the rules
+//     above; a decoration inside it (a rule between texts) is content.
 //   - Lengths: font_size (not below 1), letter_spacing, corner_radius and an enabled
 //     stroke's width × s (stretched backgrounds too). Rotation is kept.
 //   - Clamp: each unit's bounds (rotated boxes; a group's own box unrotated) are moved into

@@ -191,7 +191,9 @@ constexpr const char* kRules = R"({
 TEST(Relayout, TiesBackgroundsRotationAndGroups) {
   const design::Scene before = parse(kRules);
   Engine e(before);
-  ASSERT_TRUE(relayout_page(e, 1, 1280, 720).ok());
+  RelayoutOptions anchors_only;  // 5 would be a panel hero carrying 6 (reflow: RelayoutReflow)
+  anchors_only.reflow = false;
+  ASSERT_TRUE(relayout_page(e, 1, 1280, 720, anchors_only).ok());
   // Ties: x' = 640 + (370 − 540)·s − 75 and 640 + (710 − 540)·s − 75; both start vertically.
   expect_box(e, 2, {501.25, 37.5, 150, 37.5});
   expect_box(e, 3, {628.75, 37.5, 150, 37.5});
@@ -309,8 +311,8 @@ TEST(RelayoutReflow, AStoryBecomesPhotoLeftTextRight) {
   expect_box(e, 4, {669, oy, 960 * k, 260 * k});
   EXPECT_DOUBLE_EQ(e.block(4)->text.font_size, 100 * k);
   expect_box(e, 5, {669, oy + 420 * k, 440 * k, 96 * k});
-  // The decoration keeps its anchor (end, end) with s = 0.375; the background stretches.
-  expect_box(e, 6, {1212.5, 660, 45, 45});
+  // The decoration lies within the content's union: it flows with it. The background stretches.
+  expect_box(e, 6, {669 + 840 * k, oy + 390 * k, 120 * k, 120 * k});
   expect_box(e, 2, {0, 0, 1280, 720});
 }
 
@@ -327,6 +329,55 @@ TEST(RelayoutReflow, ALandscapeBecomesPhotoTopTextBelow) {
   const double k = 994.0 / 520;
   expect_box(e, 2, {43, 1003 + (874 - 120 * k) / 2, 994, 120 * k});
   EXPECT_DOUBLE_EQ(e.block(2)->text.font_size, 40 * k);
+}
+
+TEST(RelayoutReflow, APanelCarriesItsLogoAndOuterDecorationsKeepTheirAnchors) {
+  // A 1050×600 card: a colour band (2) with the logo (3) on it, a name (4), a rule (5,
+  // decoration, between the texts), contact lines (6) and a corner ornament (7, decoration).
+  Engine e(parse(R"({"format": "atelier-scene", "version": 1,
+    "pages": [{"id": 1, "type": "page", "width": 1050, "height": 600, "children": [
+      {"id": 2, "type": "shape", "kind": "background", "x": 0, "y": 0, "width": 360, "height": 600, "fill": "#2A9D8F"},
+      {"id": 3, "type": "shape", "kind": "logo", "x": 110, "y": 170, "width": 140, "height": 140},
+      {"id": 4, "type": "text", "x": 420, "y": 140, "width": 580, "height": 70, "text": "Ada", "font_size": 56},
+      {"id": 5, "type": "shape", "kind": "decoration", "x": 420, "y": 290, "width": 220, "height": 4},
+      {"id": 6, "type": "text", "x": 420, "y": 320, "width": 580, "height": 170, "text": "ada@example", "font_size": 28},
+      {"id": 7, "type": "shape", "kind": "decoration", "x": 1010, "y": 560, "width": 30, "height": 30}
+    ]}]})"));
+  ASSERT_TRUE(relayout_page(e, 1, 600, 1050).ok());
+  // No photo: the band, which carries the logo, is the hero; its centre (300) is the old
+  // middle: the top half, no inset (it touched the edges).
+  expect_box(e, 2, {0, 0, 600, 525});
+  // The logo keeps its place on the band: the band's old box scaled by min(600/360, 525/600)
+  // = 0.875 into the new one, centred horizontally.
+  const double kh = 0.875, ox = (600 - 360 * kh) / 2;
+  expect_box(e, 3, {ox + 110 * kh, 170 * kh, 140 * kh, 140 * kh});
+  // Content: 4, 6 and the rule inside their union (420, 140)–(1000, 490) into
+  // (24, 549)–(576, 1026) (m = 24): k = 552/580, centred vertically.
+  const double k = 552.0 / 580, oy = 549 + (477 - 350 * k) / 2;
+  expect_box(e, 4, {24, oy, 580 * k, 70 * k});
+  expect_box(e, 5, {24, oy + 150 * k, 220 * k, 4 * k});
+  expect_box(e, 6, {24, oy + 180 * k, 580 * k, 170 * k});
+  // The ornament outside the union keeps its anchors (end, end), s = min(600/1050, 1050/600).
+  const double s = 600.0 / 1050;
+  expect_box(e, 7, {600 - 10 * s - 30 * s, 1050 - 10 * s - 30 * s, 30 * s, 30 * s});
+}
+
+TEST(RelayoutReflow, UnitsOnThePhotoStayOnItButShadesDoNot) {
+  Engine e(parse(R"({"format": "atelier-scene", "version": 1,
+    "pages": [{"id": 1, "type": "page", "width": 1280, "height": 720, "children": [
+      {"id": 2, "type": "image", "x": 640, "y": 0, "width": 640, "height": 720, "source": "/nonexistent/a.jpg"},
+      {"id": 3, "type": "shape", "kind": "background", "x": 640, "y": 0, "width": 80, "height": 720, "opacity": 0.6},
+      {"id": 4, "type": "shape", "kind": "logo", "x": 1180, "y": 620, "width": 60, "height": 60},
+      {"id": 5, "type": "text", "x": 60, "y": 200, "width": 520, "height": 120, "text": "Go", "font_size": 40}
+    ]}]})"));
+  ASSERT_TRUE(relayout_page(e, 1, 1080, 1920).ok());
+  expect_box(e, 2, {0, 0, 1080, 960});
+  // The logo on the photo: the photo's box scaled by min(1080/640, 960/720) = 4/3, centred.
+  const double kh = 4.0 / 3, ox = (1080 - 640 * kh) / 2;
+  expect_box(e, 4, {ox + 540 * kh, 620 * kh, 60 * kh, 60 * kh});
+  // The shade is layout, not part of the photo: it goes with the content, below the photo.
+  EXPECT_GE(e.block(3)->y, 960);
+  EXPECT_GE(e.block(5)->y, 960);
 }
 
 TEST(RelayoutReflow, SmallChangesNoHeroOrReflowOffKeepTheAnchors) {
