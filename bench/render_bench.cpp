@@ -238,7 +238,7 @@ int main(int argc, char** argv) {
       if (size != nullptr) *size = bytes.size();
     });
   };
-  const double enc_used = ours_ms(render_detail::kPngLevel, &bytes_used);
+  const double enc_used = ours_ms(image::kPngLevel, &bytes_used);
   const double cv_l1 = opencv_ms({cv::IMWRITE_PNG_COMPRESSION, 1}, &bytes_cv1);
   const double cv_fast = opencv_ms({}, &bytes_cvfast);
   const double enc_cairo = median_ms([&] {
@@ -264,7 +264,7 @@ int main(int argc, char** argv) {
       " \"png_bytes\": {\"atelier\": %zu, \"opencv_level_1\": %zu, \"opencv_fastest\": %zu, \"cairo\": %zu},\n"
       " \"out\": \"%s\"}\n",
       blocks, kRuns, first_ms, page_ms, png_ms, draw_ms, page_ms - draw_ms, enc_used, png_ms - draw_ms - enc_used,
-      empty_ms, shapes_ms, texts_ms, photos_ms, render_detail::kPngLevel, enc_used, cv_l1, cv_fast,
+      empty_ms, shapes_ms, texts_ms, photos_ms, image::kPngLevel, enc_used, cv_l1, cv_fast,
       enc_cairo, bytes_used, bytes_cv1, bytes_cvfast, bytes_cairo, argc > 1 ? out.c_str() : "(temporary)");
   return 0;
 }

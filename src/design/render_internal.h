@@ -19,6 +19,7 @@
 #include "core/status.h"
 #include "design/renderer.h"
 #include "design/scene.h"
+#include "image/png_encode.h"
 
 namespace atelier::design::render_detail {
 
@@ -45,12 +46,9 @@ Result<SurfacePtr> render_page_surface(const Scene& scene, int page, const Rende
 
 // --- PNG (render_png.cpp) ---
 
-// zlib level used for .png output (see encode_png).
-inline constexpr int kPngLevel = 1;
-
-// PNG bytes of a premultiplied ARGB32 surface at zlib `level` (0..9): RGB when every
-// pixel is opaque, else RGBA with straight alpha. The surface is left as it is.
-Result<std::vector<std::uint8_t>> encode_png(cairo_surface_t* surface, int level = kPngLevel);
+// PNG bytes of a premultiplied ARGB32 surface at zlib `level` (0..9; image/png_encode.h):
+// RGB when every pixel is opaque, else RGBA with straight alpha. The surface is left as it is.
+Result<std::vector<std::uint8_t>> encode_png(cairo_surface_t* surface, int level = image::kPngLevel);
 
 // 256 × 256 table: lut[a * 256 + c] is colour c at alpha a un-premultiplied (rounded).
 const std::array<std::uint8_t, 256 * 256>& unpremultiply_lut();

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <mutex>
 #include <cstdio>
 #include <string>
@@ -14,6 +15,7 @@
 
 #include "core/files.h"
 #include "image/color_profile.h"
+#include "image/png_encode.h"
 
 namespace atelier::image {
 namespace {
@@ -158,6 +160,15 @@ Result<std::vector<std::uint8_t>> encode_image(const Image& img, Format format, 
       ext = ".bmp";
       break;
     case Format::kUnknown: return invalid_argument("unknown output format (use .png, .webp, .jpg, .tif or .bmp)");
+  }
+  if (format == Format::kPng && m.depth() == CV_8U) {  // 8-bit: the fast encoder (png_encode.h)
+    PngRows rows;
+    rows.width = m.cols;
+    rows.height = m.rows;
+    rows.channels = m.channels();
+    const std::size_t row_bytes = std::size_t(m.cols) * std::size_t(m.channels());
+    rows.row = [&m, row_bytes](int y, std::uint8_t* dst) { std::memcpy(dst, m.ptr<std::uint8_t>(y), row_bytes); };
+    return encode_png(rows, kPngLevel);
   }
   std::vector<std::uint8_t> out;
   try {

@@ -41,7 +41,9 @@ struct EncodeOptions {
 };
 
 // Encodes to `format`. JPEG cannot hold alpha (kInvalidArgument); JPEG and WebP store
-// 8 bits (16-bit input is scaled); PNG and TIFF keep 16 bits.
+// 8 bits (16-bit input is scaled); PNG and TIFF keep 16 bits. 8-bit PNGs are written by
+// the fast encoder of png_encode.h (up filter, zlib level 1, parallel strips), 16-bit ones
+// by OpenCV's libpng.
 Result<std::vector<std::uint8_t>> encode_image(const Image& img, Format format, const EncodeOptions& options = {});
 
 // Format from the extension, then an atomic write. Errors start with "PATH: ".
