@@ -85,21 +85,6 @@ std::vector<ChangeEvent> inverted(const std::vector<ChangeEvent>& events) {
   return out;
 }
 
-// Axis-aligned bounds of a block's box after its rotation about the centre. Exact for
-// unrotated blocks.
-struct Bounds {
-  double x0, y0, x1, y1;
-};
-Bounds bounds_of(const Block& b) {
-  double r = std::fmod(b.rotation, 360.0);
-  if (r == 0) return {b.x, b.y, b.x + b.width, b.y + b.height};
-  double rad = r * 3.14159265358979323846 / 180.0;
-  double c = std::abs(std::cos(rad)), s = std::abs(std::sin(rad));
-  double cx = b.x + b.width / 2, cy = b.y + b.height / 2;
-  double ex = (b.width * c + b.height * s) / 2, ey = (b.width * s + b.height * c) / 2;
-  return {cx - ex, cy - ey, cx + ex, cy + ey};
-}
-
 Block default_block(BlockType type) {
   Block b;
   b.type = type;
@@ -609,12 +594,8 @@ Result<BlockId> Engine::group(const std::vector<BlockId>& ids) {
     for (std::size_t i = 0; i < parent->children.size(); ++i) {
       BlockId c = parent->children[i];
       if (!seen.count(c)) continue;
-      Bounds bb = bounds_of(*scene_.find(c));
-      if (members.empty()) {
-        box = bb;
-      } else {
-        box = {std::min(box.x0, bb.x0), std::min(box.y0, bb.y0), std::max(box.x1, bb.x1), std::max(box.y1, bb.y1)};
-      }
+      const Bounds bb = rotated_bounds(*scene_.find(c));
+      box = members.empty() ? bb : unite(box, bb);
       members.push_back(c);
       top = i;
     }

@@ -431,4 +431,11 @@ Result<PropertyValue> parse_property(const PropertyInfo& info, std::string_view 
   return internal_error("unknown property type");
 }
 
+PropertyValue default_property_value(BlockType type, std::string_view name) {
+  Block b;
+  b.type = type;
+  auto v = get_property(b, name);
+  return v.ok() ? *v : PropertyValue{};
+}
+
 }  // namespace atelier::design

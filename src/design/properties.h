@@ -67,6 +67,9 @@ bool applies_to(const PropertyInfo& info, BlockType type);
 // property 'colour'"), or one the block's type does not have ("block 7 (text) has no
 // property 'source'").
 Result<PropertyValue> get_property(const Block& block, std::string_view name);
+// The value a property has on a new Block of `type` (scene.h's defaults); an empty
+// PropertyValue for a name the type does not have.
+PropertyValue default_property_value(BlockType type, std::string_view name);
 // Writes after checking type and range with check_property_value ("block 7: opacity must
 // be within 0..1, got 2"; "block 1: a page's width must be positive, got 0").
 Status set_property(Block& block, std::string_view name, const PropertyValue& value);

@@ -225,4 +225,18 @@ Status check_scene(const Scene& scene) {
   return Status::ok_status();
 }
 
+Bounds rotated_bounds(const Block& b) {
+  const double r = std::fmod(b.rotation, 360.0);
+  if (r == 0) return {b.x, b.y, b.x + b.width, b.y + b.height};
+  const double rad = r * 3.14159265358979323846 / 180.0;
+  const double c = std::abs(std::cos(rad)), s = std::abs(std::sin(rad));
+  const double cx = b.x + b.width / 2, cy = b.y + b.height / 2;
+  const double ex = (b.width * c + b.height * s) / 2, ey = (b.width * s + b.height * c) / 2;
+  return {cx - ex, cy - ey, cx + ex, cy + ey};
+}
+
+Bounds unite(const Bounds& a, const Bounds& b) {
+  return {std::min(a.x0, b.x0), std::min(a.y0, b.y0), std::max(a.x1, b.x1), std::max(a.y1, b.y1)};
+}
+
 }  // namespace atelier::design

@@ -144,6 +144,17 @@ struct Scene {
   BlockId page_of(BlockId id) const;
 };
 
+// An axis-aligned box on a page: (x0, y0) top left, (x1, y1) bottom right.
+struct Bounds {
+  double x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+  double w() const { return x1 - x0; }
+  double h() const { return y1 - y0; }
+};
+// The bounds of a block's box after its rotation about its centre (exact when unrotated).
+Bounds rotated_bounds(const Block& b);
+// The smallest box holding both.
+Bounds unite(const Bounds& a, const Bounds& b);
+
 // Structural checks every valid scene passes: version 1, ids unique and within
 // 1..kMaxBlockId, parents and children agree, pages have no parent and are listed once in
 // `pages`, every block is on a page (no cycles) at most kMaxBlockDepth below it, only

@@ -79,13 +79,6 @@ std::optional<BlockId> parse_id(std::string_view text) {
   return v;
 }
 
-PropertyValue default_value(BlockType type, std::string_view property) {
-  Block b;
-  b.type = type;
-  auto v = design::get_property(b, property);
-  return v.ok() ? *v : PropertyValue{};
-}
-
 struct Box {
   double x = 0, y = 0, w = 0, h = 0;
 };
@@ -292,7 +285,7 @@ class Checker {
         } else if (a->kept_when_absent || written.count(a->name) > 0) {
           continue;  // left out (kept), or written with an error reported above
         } else {
-          new_value = default_value(type, a->property);
+          new_value = design::default_property_value(type, a->property);
         }
         auto old_value = design::get_property(*old, a->property);
         if (!old_value.ok()) continue;

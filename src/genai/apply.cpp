@@ -24,26 +24,9 @@ constexpr double kEps = 1e-6;
 // Overlaps thinner than this (design units) on either axis are touching edges, not overlaps.
 constexpr double kMinOverlap = 0.5;
 
-struct Box {
-  double x0 = 0, y0 = 0, x1 = 0, y1 = 0;
-  double w() const { return x1 - x0; }
-  double h() const { return y1 - y0; }
-};
-
-// Axis-aligned bounds of a block's box after its rotation about the centre.
-Box rotated_bounds(const Block& b) {
-  const double r = std::fmod(b.rotation, 360.0);
-  if (r == 0) return {b.x, b.y, b.x + b.width, b.y + b.height};
-  const double rad = r * 3.14159265358979323846 / 180.0;
-  const double c = std::abs(std::cos(rad)), s = std::abs(std::sin(rad));
-  const double cx = b.x + b.width / 2, cy = b.y + b.height / 2;
-  const double ex = (b.width * c + b.height * s) / 2, ey = (b.width * s + b.height * c) / 2;
-  return {cx - ex, cy - ey, cx + ex, cy + ey};
-}
-
-Box unite(const Box& a, const Box& b) {
-  return {std::min(a.x0, b.x0), std::min(a.y0, b.y0), std::max(a.x1, b.x1), std::max(a.y1, b.y1)};
-}
+using Box = design::Bounds;
+using design::rotated_bounds;
+using design::unite;
 
 // What a block occupies: its rotated box; a group, its own box united with its members'.
 Box unit_bounds(const Scene& s, const Block& b) {

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "core/text.h"
+
 namespace atelier::genai {
 
 namespace {
@@ -14,18 +16,7 @@ std::string value_text(std::string_view property, const design::PropertyValue& v
   if (s == nullptr || info == nullptr || info->type != design::PropertyType::kString) {
     return design::format_property(value);
   }
-  std::string out = "\"";
-  for (char ch : *s) {
-    switch (ch) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default: out += ch;
-    }
-  }
-  return out + "\"";
+  return quoted(*s);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "core/text.h"
 #include "design/properties.h"
 
 namespace atelier::genai {
@@ -21,20 +22,8 @@ using design::BlockType;
 // ---------------------------------------------------------------------------------------
 // Generation
 
-std::string gbnf_literal(std::string_view s) {
-  std::string out = "\"";
-  for (char ch : s) {
-    switch (ch) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default: out += ch;
-    }
-  }
-  return out + "\"";
-}
+// A GBNF string literal: the same escapes as C's.
+std::string gbnf_literal(std::string_view s) { return quoted(s); }
 
 // The value rule of an attribute, and its definition.
 std::pair<std::string, std::string> value_rule(const XmlAttribute& a) {

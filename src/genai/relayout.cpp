@@ -30,25 +30,9 @@ constexpr double kHeroArea = 0.15;            // share of the page a photo needs
 constexpr double kMargin = 0.04;              // of the new page's shorter side
 constexpr double kMaxContentScale = 2.0;      // reflowed content grows at most this much
 
-struct Box {
-  double x0 = 0, y0 = 0, x1 = 0, y1 = 0;
-  double w() const { return x1 - x0; }
-  double h() const { return y1 - y0; }
-};
-
-Box rotated_bounds(const Block& b) {
-  const double r = std::fmod(b.rotation, 360.0);
-  if (r == 0) return {b.x, b.y, b.x + b.width, b.y + b.height};
-  const double rad = r * 3.14159265358979323846 / 180.0;
-  const double c = std::abs(std::cos(rad)), s = std::abs(std::sin(rad));
-  const double cx = b.x + b.width / 2, cy = b.y + b.height / 2;
-  const double ex = (b.width * c + b.height * s) / 2, ey = (b.width * s + b.height * c) / 2;
-  return {cx - ex, cy - ey, cx + ex, cy + ey};
-}
-
-Box unite(const Box& a, const Box& b) {
-  return {std::min(a.x0, b.x0), std::min(a.y0, b.y0), std::max(a.x1, b.x1), std::max(a.y1, b.y1)};
-}
+using Box = design::Bounds;
+using design::rotated_bounds;
+using design::unite;
 
 // A block and, for a group, its members: the unit that moves together.
 std::vector<BlockId> unit_of(const Scene& s, BlockId id) {

@@ -54,13 +54,6 @@ std::string rename(const std::string& message, std::string_view property, std::s
   return message;
 }
 
-PropertyValue default_value(BlockType type, std::string_view property) {
-  Block b;
-  b.type = type;
-  auto v = design::get_property(b, property);
-  return v.ok() ? *v : PropertyValue{};
-}
-
 void write_block(std::string& out, const design::Scene& scene, const Block& block, Profile profile, int depth) {
   const std::string indent(static_cast<std::size_t>(depth) * 2, ' ');
   const std::string_view tag = design::to_string(block.type);
@@ -75,7 +68,7 @@ void write_block(std::string& out, const design::Scene& scene, const Block& bloc
     auto value = design::get_property(block, a->property);
     if (!value.ok()) continue;
     const PropertyValue rounded = rounded_value(*a, *value);
-    if (!always_written(*a) && rounded == rounded_value(*a, default_value(block.type, a->property))) continue;
+    if (!always_written(*a) && rounded == rounded_value(*a, design::default_property_value(block.type, a->property))) continue;
     out += ' ';
     out += a->name;
     out += "=\"";

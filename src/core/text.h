@@ -1,0 +1,13 @@
+// Small text helpers shared by the layers.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace atelier {
+
+// `s` in double quotes with '"', '\' and line breaks escaped C-style (\" \\ \n \r \t),
+// for messages and for grammar literals; other bytes (UTF-8 too) as they are.
+std::string quoted(std::string_view s);
+
+}  // namespace atelier
