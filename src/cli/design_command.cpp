@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "cli/common.h"
+#include "core/text.h"
 #include "design/engine.h"
 #include "design/renderer.h"
 #include "design/scene_json.h"
@@ -99,7 +100,7 @@ int run_info(const DesignArgs& a) {
     if (b.type == design::BlockType::kImage) content = b.image.source;
     if (b.type == design::BlockType::kShape) content = std::string(design::to_string(b.shape.shape));
     for (char& c : content) if (c == '\n') c = ' ';
-    if (content.size() > 40) content = content.substr(0, 37) + "...";
+    if (content.size() > 40) content = utf8_prefix(content, 37) + "...";
     std::printf("%6lld  %-24s %-8s %-12s %8g %8g %8g %8g  %s%s\n", static_cast<long long>(b.id), name.c_str(),
                 std::string(design::to_string(b.type)).c_str(), b.kind.empty() ? "-" : b.kind.c_str(), b.x, b.y,
                 b.width, b.height, content.c_str(), b.visible ? "" : " (hidden)");

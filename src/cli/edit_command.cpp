@@ -190,7 +190,10 @@ int run_eval_edit(const EvalEditArgs& a) {
   if (!cases.ok()) return print_error(cases.status().message()), kExitUsage;
   auto provider = a.model.make();
   if (!provider.ok()) return print_error(provider.status().message()), kExitUsage;
-  genai::EditEvalReport r = genai::evaluate_edits(*cases, provider->get());
+  ProgressBar bar(int(cases->size()), !a.json);
+  genai::EditEvalReport r = genai::evaluate_edits(
+      *cases, provider->get(), [&](std::size_t i, const std::string& id) { bar.update(int(i), id); });
+  bar.clear();
   if (a.json) {
     nlohmann::json j = {{"cases", r.cases.size()},         {"validity_rate", r.validity_rate},
                         {"success_rate", r.success_rate},   {"preservation", r.preservation},

@@ -10,4 +10,7 @@ namespace atelier {
 // for messages and for grammar literals; other bytes (UTF-8 too) as they are.
 std::string quoted(std::string_view s);
 
+// At most `max_bytes` bytes of `s`, cut before a UTF-8 sequence rather than inside it.
+std::string utf8_prefix(std::string_view s, std::size_t max_bytes);
+
 }  // namespace atelier

@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 
+#include "core/text.h"
 #include "design/properties.h"
 
 namespace atelier::genai {
@@ -55,10 +56,7 @@ std::string trim(std::string_view s) {
 }
 
 std::string shorten(std::string s, std::size_t limit = 40) {
-  if (s.size() <= limit) return s;
-  std::size_t cut = limit;
-  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;  // keep UTF-8 whole
-  return s.substr(0, cut) + "...";
+  return s.size() <= limit ? s : utf8_prefix(s, limit) + "...";
 }
 
 std::string with_article(BlockType type) {

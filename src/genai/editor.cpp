@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/files.h"
+#include "core/text.h"
 #include "design/properties.h"
 #include "genai/answer.h"
 #include "genai/grammar.h"
@@ -276,7 +277,7 @@ Result<EditResult> edit_design(design::Engine& engine, std::string_view request,
 
   // A format change's new page size is in the ChangeSet (check_page_size): apply_changes
   // sets it first (document order) and clamps every block of the page into the new size.
-  engine.begin("edit: " + std::string(request.substr(0, 60)));
+  engine.begin("edit: " + utf8_prefix(request, 60));
   ApplyOptions ao;
   ao.allow_delete = opt.allow_delete;
   ao.assets = opt.assets;

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "core/files.h"
+#include "core/text.h"
 #include "design/renderer.h"
 #include "design/scene_json.h"
 
@@ -191,7 +192,7 @@ CheckOutcome run_check(const nlohmann::json& check, const design::Scene& before,
       const bool changed = !old || old->text.content != b.text.content;
       if (!looks_german(b.text.content) && !(changed && count_words(b.text.content, kEnglish) == 0)) {
         out.passed = false;
-        out.detail = "block " + std::to_string(id) + " '" + b.text.content.substr(0, 40) + "' is not German";
+        out.detail = "block " + std::to_string(id) + " '" + utf8_prefix(b.text.content, 40) + "' is not German";
         break;
       }
     }
@@ -263,7 +264,7 @@ CheckOutcome run_check(const nlohmann::json& check, const design::Scene& before,
       }
       if (!fits) {
         out.passed = false;
-        out.detail = "block " + std::to_string(id) + " '" + b.text.content.substr(0, 40) + "' overflows its box";
+        out.detail = "block " + std::to_string(id) + " '" + utf8_prefix(b.text.content, 40) + "' overflows its box";
         break;
       }
     }
@@ -278,12 +279,13 @@ CheckOutcome run_check(const nlohmann::json& check, const design::Scene& before,
   return out;
 }
 
-EditEvalReport evaluate_edits(std::span<const EditCase> cases, LlmProvider* provider) {
+EditEvalReport evaluate_edits(std::span<const EditCase> cases, LlmProvider* provider, const EvalProgress& progress) {
   EditEvalReport report;
   std::vector<double> times;
   double preservation_sum = 0;
   int edited = 0;  // cases whose edit was applied: preservation is their mean
   for (const EditCase& c : cases) {
+    if (progress) progress(report.cases.size(), c.id);
     CaseOutcome out;
     out.id = c.id;
     auto loaded = design::load_scene(c.design);

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -68,8 +69,12 @@ struct EditEvalReport {
   long prompt_tokens = 0, completion_tokens = 0;
 };
 
+// Called before each case with its index and id (e.g. for a progress bar).
+using EvalProgress = std::function<void(std::size_t index, const std::string& id)>;
+
 // Runs every case with `provider` (null: only format changes can succeed, by the baseline).
-EditEvalReport evaluate_edits(std::span<const EditCase> cases, LlmProvider* provider);
+EditEvalReport evaluate_edits(std::span<const EditCase> cases, LlmProvider* provider,
+                              const EvalProgress& progress = nullptr);
 
 // One check on the design before and after (exposed for tests).
 CheckOutcome run_check(const nlohmann::json& check, const design::Scene& before, const design::Scene& after,

@@ -14,5 +14,13 @@ TEST(Text, QuotedEscapesQuotesBackslashesAndLineBreaks) {
   EXPECT_EQ(quoted("Café ✓"), "\"Café ✓\"");  // UTF-8 untouched
 }
 
+TEST(Text, Utf8PrefixNeverCutsACharacter) {
+  EXPECT_EQ(utf8_prefix("Größe", 10), "Größe");
+  EXPECT_EQ(utf8_prefix("Größe", 3), "Gr");    // "ö" is bytes 2..3: not cut in half
+  EXPECT_EQ(utf8_prefix("Größe", 4), "Grö");
+  EXPECT_EQ(utf8_prefix("✓✓", 4), "✓");      // 3-byte characters
+  EXPECT_EQ(utf8_prefix("abc", 0), "");
+}
+
 }  // namespace
 }  // namespace atelier
