@@ -102,7 +102,7 @@ int run_batch(const std::vector<BatchItem>& items, const BatchSettings& s,
       line["ok"] = out.status.ok();
       line["seconds"] = secs;
       if (!out.status.ok()) line["error"] = out.status.message();
-      std::printf("%s\n", line.dump().c_str());
+      print_json(line, -1);
     } else if (verbose && out.status.ok() && !out.line.empty()) {
       std::printf("%s  %s%s\n", out.line.c_str(), format_seconds(secs).c_str(),
                   out.detail.empty() ? "" : (" (" + out.detail + ")").c_str());

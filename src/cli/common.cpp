@@ -51,4 +51,8 @@ void add_runtime_flags(CLI::App& cmd, RuntimeFlags& flags) {
   cmd.add_flag("--no-fast-conv", flags.no_fast_conv, "Use OpenCV's own convolution instead of Winograd (for comparison)");
 }
 
+void print_json(const nlohmann::json& j, int indent) {
+  std::printf("%s\n", j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+}
+
 }  // namespace atelier::cli

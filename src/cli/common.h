@@ -8,6 +8,7 @@
 #include <utility>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "core/status.h"
 
@@ -28,6 +29,11 @@ Result<std::uint64_t> parse_pixel_count(const std::string& text);
 // "1024x768" -> {1024, 768}; each side 1..limit. Error: "<flag>: expected WxH such as
 // 1280x720, got '<text>'".
 Result<std::pair<int, int>> parse_size(const std::string& flag, const std::string& text, int limit = 100000);
+
+// Prints `j` and a newline on stdout (indented by `indent`; -1: one line). Bytes that are
+// not UTF-8 (a Latin-1 file name, a model's broken answer quoted in an error) become
+// U+FFFD instead of making the JSON library throw.
+void print_json(const nlohmann::json& j, int indent = 2);
 
 // Options every command that runs models shares.
 struct RuntimeFlags {

@@ -78,7 +78,7 @@ int show_prompt(const design::Scene& scene, const EditArgs& a, const genai::Edit
     nlohmann::json j = {{"profile", genai::to_string(p.profile)}, {"system", p.request.system},
                         {"user", p.request.user},                 {"grammar", p.request.grammar},
                         {"tokens", tokens},                       {"tokens_exact", how.starts_with("exact")}};
-    std::printf("%s\n", j.dump(2).c_str());
+    print_json(j);
     return kExitOk;
   }
   std::printf("=== system\n%s\n=== user\n%s\n", p.request.system.c_str(), p.request.user.c_str());
@@ -158,7 +158,7 @@ int run_edit(const EditArgs& a) {
                         {"completion_tokens", result->completion_tokens},
                         {"seconds", result->seconds}};
     if (!a.dry_run) j["output"] = a.output;
-    std::printf("%s\n", j.dump(2).c_str());
+    print_json(j);
     return kExitOk;
   }
   if (!a.quiet) {
@@ -212,7 +212,7 @@ int run_eval_edit(const EvalEditArgs& a) {
                               {"error", c.error},
                               {"checks", checks}});
     }
-    std::printf("%s\n", j.dump(2).c_str());
+    print_json(j);
     return kExitOk;
   }
   std::printf("%-28s %6s %8s %6s %8s %9s  %s\n", "case", "valid", "success", "calls", "seconds", "preserved", "detail");

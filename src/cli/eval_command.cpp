@@ -47,7 +47,7 @@ int run_eval_saliency(const EvalArgs& a) {
     auto scores = [](const vision::SaliencyScores& s) { return nlohmann::json{{"cc", s.cc}, {"sim", s.sim}, {"kl", s.kl}}; };
     j["mean"] = {{"atelier", scores(report->mean.atelier)}, {"centre", scores(report->mean.centre)}};
     for (const auto& r : report->rows) j["rows"][r.stem] = {{"atelier", scores(r.atelier)}, {"centre", scores(r.centre)}};
-    std::printf("%s\n", j.dump(2).c_str());
+    print_json(j);
     return kExitOk;
   }
   std::printf("saliency on %s: %zu images, source %s (CC and SIM: higher is better; KL: lower)\n", a.dir.c_str(),
@@ -87,7 +87,7 @@ int run_eval_crop(const EvalArgs& a) {
     nlohmann::json j = {{"images", report->rows.size()}, {"methods", report->methods}};
     for (const auto& [aspect, by_method] : report->mean.kept) j["mean"][aspect] = by_method;
     for (const auto& r : report->rows) j["rows"][r.stem] = r.kept;
-    std::printf("%s\n", j.dump(2).c_str());
+    print_json(j);
     return kExitOk;
   }
   std::printf("crop on %s: %zu images; share of fixation density kept inside the crop (higher is better)\n",

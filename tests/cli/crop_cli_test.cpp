@@ -139,5 +139,20 @@ TEST(EvalCli, CropAndSaliencyOnAFixationDataset) {
   EXPECT_EQ(r.err, "atelier: " + (dir.path() / "stimuli").string() + ": expected stimuli/ and density_maps/ folders in it\n");
 }
 
+// Linux file names are bytes: a Latin-1 name ("café" with é as 0xE9) is not UTF-8, and the
+// JSON report shows U+FFFD for it instead of failing.
+TEST(CropCli, AFileNameThatIsNotUtf8StillGivesAJsonReport) {
+  TempDir dir = testing::temp_dir();
+  const fs::path in = dir.path() / "caf\xe9.png";
+  fs::copy_file(sample("coffee.png"), in);
+  ProcessResult r = run_atelier({"crop", in.string(), "-o", (dir.path() / "out.png").string(), "--aspect", "1:1",
+                                 "--saliency", "fast", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.out;
+  EXPECT_EQ(j["input"], (dir.path() / "caf\xEF\xBF\xBD.png").string());
+  EXPECT_TRUE(j["ok"].get<bool>());
+}
+
 }  // namespace
 }  // namespace atelier
