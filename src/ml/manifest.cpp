@@ -31,7 +31,8 @@ std::string manifest_to_json(const ModelManifest& m) {
   j["output"] = {{"name", m.postprocess.output},
                  {"activation", m.postprocess.activation},
                  {"minmax_normalize", m.postprocess.minmax_normalize}};
-  return j.dump(2) + "\n";
+  // Bytes that are not UTF-8 (a --license given in Latin-1) become U+FFFD, not an exception.
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 Result<ModelManifest> manifest_from_json(std::string_view text) {
