@@ -21,11 +21,14 @@
 #         (model load included); its wall time is reported as "1-photo process".
 #   ratio atelier / peer (time and RSS): below 1 means atelier is faster / smaller.
 # For the 1 MP class also: the reference configuration `--no-fast-conv --no-refine` (plain
-# OpenCV DNN convolution, bilinear upsampling), the default and `--no-refine` (Winograd
-# only), all with --mask and timed the same way; their inference times (the Winograd
-# speed-up); the IoU (alpha > 127) of the default mask against the reference mask (target
-# >= 0.98) and of the --no-refine mask (the Winograd convolution's own effect); and the
-# reference configuration's peak RSS (the Winograd convolution's memory cost).
+# OpenCV DNN convolution, bilinear upsampling: the model's raw matte), the same with
+# refinement (`--no-fast-conv`), the default and `--no-refine` (Winograd only), all with
+# --mask and timed the same way; their inference times (the Winograd speed-up); the IoU
+# (alpha > 127) of the default mask against the full 1024² inference with the same
+# refinement (the speed-up's effect: target >= 0.98), of the --no-refine mask against the
+# raw matte (the Winograd convolution's own effect), and of the default mask against the
+# raw matte (what refinement changes on purpose, for information); and the reference
+# configuration's peak RSS (the Winograd convolution's memory cost).
 #
 # Output: a table on stdout and bench/out/cutout_bench.json; raw per-call lines, outputs
 # and logs in bench/out/bench-run/. Timing on a shared machine is noisy: compare ratios.
@@ -97,15 +100,17 @@ for c in "${classes[@]}"; do
   rss "$d/peer-shipped.rss" node "$PEER_DIR/remove.mjs" --mode shipped --out "$d/rss-peer-shipped" "${photos[0]}"
   rss "$d/peer-tuned.rss" node "$PEER_DIR/remove.mjs" --mode tuned --out "$d/rss-peer-tuned" "${photos[0]}"
   if [[ "$c" == "1MP" ]]; then
-    echo "cutout_bench: $c: atelier reference (--no-fast-conv --no-refine), default and --no-refine, all --mask ..."
+    echo "cutout_bench: $c: atelier reference (--no-fast-conv [--no-refine]), default and --no-refine, all --mask ..."
     run_logged "$d/reference.jsonl" "$ATELIER" cutout "${calls[@]}" -o "$d/mask-reference/" --mask --no-fast-conv --no-refine --json --quiet
     run_logged "$d/default-mask.jsonl" "$ATELIER" cutout "${calls[@]}" -o "$d/mask-default/" --mask --json --quiet
     run_logged "$d/fastconv-mask.jsonl" "$ATELIER" cutout "${calls[@]}" -o "$d/mask-fastconv/" --mask --no-refine --json --quiet
+    run_logged "$d/reference-refined.jsonl" "$ATELIER" cutout "${calls[@]}" -o "$d/mask-reference-refined/" --mask --no-fast-conv --json --quiet
     rss "$d/reference.rss" "$ATELIER" cutout "${photos[0]}" -o "$d/rss-reference.png" --no-fast-conv --no-refine --quiet
     stems=()
     for p in "${photos[@]}"; do b="${p##*/}"; stems+=("${b%.*}"); done
     run_logged "$d/iou.json" node "$PEER_DIR/compare.mjs" --json "$d/mask-reference" "$d/mask-default" "${stems[@]}"
     run_logged "$d/iou-fastconv.json" node "$PEER_DIR/compare.mjs" --json "$d/mask-reference" "$d/mask-fastconv" "${stems[@]}"
+    run_logged "$d/iou-refined.json" node "$PEER_DIR/compare.mjs" --json "$d/mask-reference-refined" "$d/mask-default" "${stems[@]}"
   fi
 done
 

@@ -72,12 +72,15 @@ for (const c of photos.classes) {
   if (exists(`${c.name}/reference.jsonl`)) {
     const iou = readJson(`${c.name}/iou.json`);
     const iouFast = exists(`${c.name}/iou-fastconv.json`) ? readJson(`${c.name}/iou-fastconv.json`) : null;
+    const iouRefined = exists(`${c.name}/iou-refined.json`) ? readJson(`${c.name}/iou-refined.json`) : null;
     const ref = timing(`${c.name}/reference.jsonl`), def = timing(`${c.name}/default-mask.jsonl`);
     const fast = exists(`${c.name}/fastconv-mask.jsonl`) ? timing(`${c.name}/fastconv-mask.jsonl`) : null;
     const pairs = (j) => j.pairs.map((p) => ({ name: p.name, iou: r4(p.iou), mad: r4(p.mad) }));
     entry.reference = {
-      what: "reference: atelier cutout --mask --no-fast-conv --no-refine (OpenCV convolution, bilinear upsampling); " +
-        "default: atelier cutout --mask; fastconv: atelier cutout --mask --no-refine (Winograd, bilinear upsampling)",
+      what: "reference: atelier cutout --mask --no-fast-conv --no-refine (OpenCV convolution, bilinear upsampling: the " +
+        "model's raw matte); reference_refined: --mask --no-fast-conv (full 1024x1024 inference with OpenCV's " +
+        "convolution, default refinement); default: atelier cutout --mask; fastconv: atelier cutout --mask --no-refine " +
+        "(Winograd, bilinear upsampling)",
       reference_mask: { ...ref, ...(exists(`${c.name}/reference.rss`) ? rss(`${c.name}/reference.rss`) : {}) },
       default_mask: def,
       fastconv_mask: fast,
@@ -85,8 +88,13 @@ for (const c of photos.classes) {
       iou_default_vs_reference: pairs(iou),
       mean_iou: r4(iou.mean_iou),
       min_iou: r4(iou.min_iou),
+      // The target is on the speed-up: default against the full inference with the same refinement.
+      iou_default_vs_reference_refined: iouRefined ? pairs(iouRefined) : null,
+      mean_iou_refined: iouRefined ? r4(iouRefined.mean_iou) : null,
+      min_iou_refined: iouRefined ? r4(iouRefined.min_iou) : null,
       target_iou: 0.98,
-      meets_target: iou.mean_iou != null && iou.mean_iou >= 0.98 && !iou.missing.length && !iou.errors.length,
+      meets_target: iouRefined != null && iouRefined.mean_iou >= 0.98 && iouRefined.min_iou >= 0.98 &&
+        !iouRefined.missing.length && !iouRefined.errors.length,
       iou_fastconv_vs_reference: iouFast ? pairs(iouFast) : null,
       mean_iou_fastconv: iouFast ? r4(iouFast.mean_iou) : null,
     };
@@ -130,7 +138,8 @@ for (const c of result.classes) {
   console.log(`  median per photo: reference ${f(r.reference_mask.median_seconds)} s (inference ${f(r.reference_mask.median_timings?.inference)} s), default ${f(r.default_mask.median_seconds)} s (inference ${f(r.default_mask.median_timings?.inference)} s); inference speed-up ${f(r.inference_speedup)}x`);
   if (r.fastconv_mask) console.log(`  --no-refine (Winograd only): ${f(r.fastconv_mask.median_seconds)} s (inference ${f(r.fastconv_mask.median_timings?.inference)} s)`);
   if (r.reference_mask.peak_rss_mb != null) console.log(`  peak RSS, one photo, RGBA output: reference ${f(r.reference_mask.peak_rss_mb, 0)} MB vs default ${f(c.atelier.peak_rss_mb, 0)} MB`);
-  console.log(`  IoU (alpha>127) default vs reference: ${r.iou_default_vs_reference.map((p) => `${p.name} ${f(p.iou, 4)}`).join(", ")}; mean ${f(r.mean_iou, 4)} -> ${r.meets_target ? "meets" : "BELOW"} the 0.98 target`);
+  if (r.iou_default_vs_reference_refined) console.log(`  IoU (alpha>127) default vs full 1024² inference with OpenCV's convolution, same refinement (--no-fast-conv): ${r.iou_default_vs_reference_refined.map((p) => `${p.name} ${f(p.iou, 4)}`).join(", ")}; mean ${f(r.mean_iou_refined, 4)} -> ${r.meets_target ? "meets" : "BELOW"} the 0.98 target`);
+  console.log(`  IoU (alpha>127) default vs the model's raw matte (--no-fast-conv --no-refine; what refinement changes on purpose): ${r.iou_default_vs_reference.map((p) => `${p.name} ${f(p.iou, 4)}`).join(", ")}; mean ${f(r.mean_iou, 4)}`);
   if (r.iou_fastconv_vs_reference) console.log(`  IoU (alpha>127) --no-refine (Winograd only) vs reference: ${r.iou_fastconv_vs_reference.map((p) => `${p.name} ${f(p.iou, 4)}`).join(", ")}; mean ${f(r.mean_iou_fastconv, 4)}`);
 }
 console.log();
