@@ -11,15 +11,11 @@
 #include <opencv2/imgproc.hpp>
 
 #include "image/codec.h"
+#include "timing.h"
 #include "vision/smart_crop.h"
 
 using namespace atelier;
 using Clock = std::chrono::steady_clock;
-
-static double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 int main(int argc, char** argv) {
   image::Image photo;
@@ -54,6 +50,6 @@ int main(int argc, char** argv) {
   std::printf("{\"photo\": \"%dx%d\", \"ratios\": %zu, \"saliency\": \"%s\", \"analysis_ms\": %.1f, "
               "\"cached_crop_ms\": %.3f, \"search_ms\": %.3f}\n",
               photo.width(), photo.height(), aspects.size(), first->saliency.source.c_str(), analysis * 1e3,
-              median(cached) * 1e3, median(search) * 1e3);
+              bench::median(cached) * 1e3, bench::median(search) * 1e3);
   return 0;
 }

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "timing.h"
 #include "core/files.h"
 #include "design/engine.h"
 #include "design/scene_json.h"
@@ -31,18 +32,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int kRuns = 20;
-
-double median_ms(const std::function<void()>& fn) {
-  std::vector<double> t;
-  for (int i = 0; i < kRuns; ++i) {
-    auto start = Clock::now();
-    fn();
-    t.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
 
 // A provider that answers at once with a fixed text.
 class InstantProvider final : public genai::LlmProvider {
@@ -112,7 +101,7 @@ int main(int argc, char** argv) {
     opt.profile = genai::Profile::kFull;
     std::size_t changes = 0;
     std::string error;
-    const double edit_ms = median_ms([&] {
+    const double edit_ms = bench::median_ms([&] {
       design::Engine engine(scene);
       auto r = genai::edit_design(engine, "Make the headline red and a bit smaller.", &provider, opt);
       if (r.ok()) changes = r->changes.modified.size();
@@ -123,7 +112,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     bool matched = false;
-    const double grammar_ms = median_ms([&] {
+    const double grammar_ms = bench::median_ms([&] {
       const std::string g = genai::design_grammar(scene, genai::Profile::kFull);
       auto m = genai::gbnf_matches(g, genai::serialize(edited.scene(), genai::Profile::kFull));
       matched = m.ok() && *m;

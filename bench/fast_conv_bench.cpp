@@ -29,6 +29,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "ml/fast_conv.h"
+#include "timing.h"
 
 namespace {
 
@@ -131,14 +132,9 @@ RunResult run_model(const std::string& path, const cv::Mat& input, const std::st
   return r;
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0.0 : v[v.size() / 2];
-}
-
 void report(const char* label, const RunResult& r) {
   std::printf("%-8s load %.2f s, first forward %.3f s, median of %zu: %.3f s (runs:", label,
-              r.load_seconds, r.first_seconds, r.seconds.size(), median(r.seconds));
+              r.load_seconds, r.first_seconds, r.seconds.size(), atelier::bench::median(r.seconds));
   for (double s : r.seconds) std::printf(" %.3f", s);
   std::printf("), CPU %.2f s per run, peak RSS so far %.0f MB\n", r.cpu_per_run, peak_rss_mb());
 }
@@ -208,7 +204,7 @@ int main(int argc, char** argv) {
       }
       const double iou = uni == 0 ? 1.0 : double(inter) / double(uni);
       std::printf("speedup %.2fx, max abs diff %.3g, IoU(>0.5) %.6f (%lld px in the union)\n",
-                  median(builtin.seconds) / median(fast.seconds), max_abs, iou, (long long)uni);
+                  atelier::bench::median(builtin.seconds) / atelier::bench::median(fast.seconds), max_abs, iou, (long long)uni);
     }
   } catch (const cv::Exception& e) {
     std::fprintf(stderr, "OpenCV error: %s\n", e.what());

@@ -17,6 +17,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "timing.h"
 #include "core/files.h"
 #include "design/render_internal.h"
 #include "design/renderer.h"
@@ -27,19 +28,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr int kRuns = 20;
 const std::string kSamples = "/usr/lib/python3/dist-packages/skimage/data/";
-
-double median_ms(const std::function<void()>& fn) {
-  std::vector<double> t;
-  for (int i = 0; i < kRuns; ++i) {
-    auto start = Clock::now();
-    fn();
-    t.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
 
 struct Builder {
   Scene scene;
@@ -201,20 +190,20 @@ int main(int argc, char** argv) {
   if (!first.ok()) return std::fprintf(stderr, "%s\n", first.status().message().c_str()), 1;
   if (Status st = render_to_file(scene, out, 0); !st.ok()) return std::fprintf(stderr, "%s\n", st.message().c_str()), 1;
 
-  const double page_ms = median_ms([&] { (void)render_page(scene, 0); });
-  const double png_ms = median_ms([&] {
+  const double page_ms = bench::median_ms([&] { (void)render_page(scene, 0); });
+  const double png_ms = bench::median_ms([&] {
     if (Status st = render_to_file(scene, out, 0); !st.ok()) std::fprintf(stderr, "%s\n", st.message().c_str());
   });
-  const double draw_ms = median_ms([&] { (void)render_detail::render_page_surface(scene, 0, {}); });
+  const double draw_ms = bench::median_ms([&] { (void)render_detail::render_page_surface(scene, 0, {}); });
 
   const Scene shapes = only(scene, [](const Block& b) { return b.type == BlockType::kShape; });
   const Scene texts = only(scene, [](const Block& b) { return b.type == BlockType::kText; });
   const Scene photos = only(scene, [](const Block& b) { return b.type == BlockType::kImage; });
   const Scene empty = only(scene, [](const Block&) { return false; });
-  const double shapes_ms = median_ms([&] { (void)render_detail::render_page_surface(shapes, 0, {}); });
-  const double texts_ms = median_ms([&] { (void)render_detail::render_page_surface(texts, 0, {}); });
-  const double photos_ms = median_ms([&] { (void)render_detail::render_page_surface(photos, 0, {}); });
-  const double empty_ms = median_ms([&] { (void)render_detail::render_page_surface(empty, 0, {}); });
+  const double shapes_ms = bench::median_ms([&] { (void)render_detail::render_page_surface(shapes, 0, {}); });
+  const double texts_ms = bench::median_ms([&] { (void)render_detail::render_page_surface(texts, 0, {}); });
+  const double photos_ms = bench::median_ms([&] { (void)render_detail::render_page_surface(photos, 0, {}); });
+  const double empty_ms = bench::median_ms([&] { (void)render_detail::render_page_surface(empty, 0, {}); });
 
   // PNG encoders on the same drawn page (nothing is re-drawn). OpenCV's (libpng) needs
   // straight BGR(A) pixels: its times include that conversion from the rendered RGBA page.
@@ -223,14 +212,14 @@ int main(int argc, char** argv) {
   cairo_surface_t* s = surface->get();
   std::size_t bytes_used = 0, bytes_cairo = 0, bytes_cv1 = 0, bytes_cvfast = 0;
   auto ours_ms = [&](int level, std::size_t* size) {
-    return median_ms([&] {
+    return bench::median_ms([&] {
       auto bytes = render_detail::encode_png(s, level);
       if (size != nullptr && bytes.ok()) *size = bytes->size();
     });
   };
   const cv::Mat rgba = first->mat();
   auto opencv_ms = [&](std::vector<int> params, std::size_t* size) {
-    return median_ms([&] {
+    return bench::median_ms([&] {
       cv::Mat bgr;
       cv::cvtColor(rgba, bgr, cv::COLOR_RGBA2BGR);  // the page is opaque
       std::vector<std::uint8_t> bytes;
@@ -241,7 +230,7 @@ int main(int argc, char** argv) {
   const double enc_used = ours_ms(image::kPngLevel, &bytes_used);
   const double cv_l1 = opencv_ms({cv::IMWRITE_PNG_COMPRESSION, 1}, &bytes_cv1);
   const double cv_fast = opencv_ms({}, &bytes_cvfast);
-  const double enc_cairo = median_ms([&] {
+  const double enc_cairo = bench::median_ms([&] {
     std::vector<std::uint8_t> v;
     cairo_surface_write_to_png_stream(
         s,
@@ -263,7 +252,7 @@ int main(int argc, char** argv) {
       "\"opencv_level_1\": %.2f, \"opencv_fastest\": %.2f, \"cairo\": %.2f},\n"
       " \"png_bytes\": {\"atelier\": %zu, \"opencv_level_1\": %zu, \"opencv_fastest\": %zu, \"cairo\": %zu},\n"
       " \"out\": \"%s\"}\n",
-      blocks, kRuns, first_ms, page_ms, png_ms, draw_ms, page_ms - draw_ms, enc_used, png_ms - draw_ms - enc_used,
+      blocks, bench::kRuns, first_ms, page_ms, png_ms, draw_ms, page_ms - draw_ms, enc_used, png_ms - draw_ms - enc_used,
       empty_ms, shapes_ms, texts_ms, photos_ms, image::kPngLevel, enc_used, cv_l1, cv_fast,
       enc_cairo, bytes_used, bytes_cv1, bytes_cvfast, bytes_cairo, argc > 1 ? out.c_str() : "(temporary)");
   return 0;

@@ -10,6 +10,12 @@ namespace atelier {
 // for messages and for grammar literals; other bytes (UTF-8 too) as they are.
 std::string quoted(std::string_view s);
 
+// `s` without leading and trailing spaces, tabs, carriage returns and line feeds.
+std::string trim(std::string_view s);
+
+// The number of UTF-8 code points of `s` (bytes that do not continue a sequence).
+std::size_t utf8_length(std::string_view s);
+
 // At most `max_bytes` bytes of `s`, cut before a UTF-8 sequence rather than inside it.
 std::string utf8_prefix(std::string_view s, std::size_t max_bytes);
 

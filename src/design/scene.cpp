@@ -239,4 +239,15 @@ Bounds unite(const Bounds& a, const Bounds& b) {
   return {std::min(a.x0, b.x0), std::min(a.y0, b.y0), std::max(a.x1, b.x1), std::max(a.y1, b.y1)};
 }
 
+Bounds occupied_bounds(const Scene& scene, const Block& block) {
+  auto own = [](const Block& b) {
+    return b.type == BlockType::kGroup ? Bounds{b.x, b.y, b.x + b.width, b.y + b.height} : rotated_bounds(b);
+  };
+  Bounds box = own(block);
+  for (BlockId d : scene.descendants(block.id)) {
+    if (const Block* m = scene.find(d)) box = unite(box, own(*m));
+  }
+  return box;
+}
+
 }  // namespace atelier::design

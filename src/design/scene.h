@@ -154,6 +154,9 @@ struct Bounds {
 Bounds rotated_bounds(const Block& b);
 // The smallest box holding both.
 Bounds unite(const Bounds& a, const Bounds& b);
+// What a block covers on its page: its rotated box (a group's own box unrotated: groups
+// draw nothing and do not rotate their members) united with every descendant's.
+Bounds occupied_bounds(const Scene& scene, const Block& block);
 
 // Structural checks every valid scene passes: version 1, ids unique and within
 // 1..kMaxBlockId, parents and children agree, pages have no parent and are listed once in

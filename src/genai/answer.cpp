@@ -49,12 +49,6 @@ std::size_t find_close(std::string_view s, std::size_t pos, std::size_t& end) {
   return std::string_view::npos;
 }
 
-std::string trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return std::string(s);
-}
-
 std::string shorten(std::string s, std::size_t limit = 40) {
   return s.size() <= limit ? s : utf8_prefix(s, limit) + "...";
 }

@@ -26,17 +26,6 @@ constexpr double kMinOverlap = 0.5;
 
 using Box = design::Bounds;
 using design::rotated_bounds;
-using design::unite;
-
-// What a block occupies: its rotated box; a group, its own box united with its members'.
-Box unit_bounds(const Scene& s, const Block& b) {
-  if (b.type != BlockType::kGroup) return rotated_bounds(b);
-  Box box{b.x, b.y, b.x + b.width, b.y + b.height};
-  for (BlockId d : s.descendants(b.id)) {
-    if (const Block* m = s.find(d); m && m->type != BlockType::kGroup) box = unite(box, rotated_bounds(*m));
-  }
-  return box;
-}
 
 // How far a box sticks out of a W×H page on each side (0 when inside).
 struct Overflow {
@@ -85,7 +74,7 @@ Result<bool> clamp_block(Engine& engine, BlockId id, double page_w, double page_
   const Scene& s = engine.scene();
   const Block* b = s.find(id);
   const double rx0 = -allow.l, ry0 = -allow.t, rx1 = page_w + allow.r, ry1 = page_h + allow.b;
-  Box box = unit_bounds(s, *b);
+  Box box = design::occupied_bounds(s, *b);
   if (box.x0 >= rx0 - kEps && box.y0 >= ry0 - kEps && box.x1 <= rx1 + kEps && box.y1 <= ry1 + kEps) return false;
   auto shift = [&](const Box& bx) {
     double dx = 0, dy = 0;
@@ -259,7 +248,7 @@ Status clamp_all(Context& c, const std::vector<BlockId>& ids) {
     const Block* old = c.before.find(id);
     if (old && c.before.page_of(id) == page->id) {
       const Block* old_page = c.before.find(page->id);
-      allow = overflow(unit_bounds(c.before, *old), old_page->width, old_page->height);
+      allow = overflow(design::occupied_bounds(c.before, *old), old_page->width, old_page->height);
     }
     ATELIER_ASSIGN_OR_RETURN(bool moved, clamp_block(c.engine, id, page->width, page->height, allow));
     if (moved) c.report.notes.push_back("clamped " + std::to_string(id) + " into the page");

@@ -66,13 +66,6 @@ ChangeSet diff_scenes(const design::Scene& before, const design::Scene& after) {
   return out;
 }
 
-std::string trim_end(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ' || text.back() == '\r' || text.back() == '\t')) {
-    text.pop_back();
-  }
-  return text;
-}
-
 // A format change: the answer must give the page its new size (it was sent at that size;
 // the answer is diffed against the design as it is, so the size is a change of the
 // ChangeSet like any other). Returns the problem, empty when the size is right; a size
@@ -112,6 +105,11 @@ Result<EditResult> baseline_format(design::Engine& engine, const EditOptions& op
   result.report.applied = opt.dry_run ? 0 : int(result.changes.modified.size());
   result.report.notes.push_back("format changed by the deterministic relayout (" + why + ")");
   return result;
+}
+
+// The options' profile, else layout for a format change, else the request's guess.
+Profile pick_profile(std::string_view request, const EditOptions& opt) {
+  return opt.profile.value_or(opt.to_size ? Profile::kLayout : guess_profile(request));
 }
 
 }  // namespace
@@ -181,7 +179,7 @@ Result<std::pair<double, double>> parse_format(std::string_view text) {
 EditPrompt prepare_edit(const design::Scene& scene, std::string_view request, const EditOptions& opt,
                         bool with_grammar) {
   EditPrompt out;
-  out.profile = opt.profile.value_or(opt.to_size ? Profile::kLayout : guess_profile(request));
+  out.profile = pick_profile(request, opt);
   // What the model sees: for a format change, the page already at its new size.
   out.sent = scene;
   std::string task(request);
@@ -193,7 +191,7 @@ EditPrompt prepare_edit(const design::Scene& scene, std::string_view request, co
     format = replace_all(format, "{{old_width}}", std::to_string(int(std::lround(p.width))));
     format = replace_all(format, "{{old_height}}", std::to_string(int(std::lround(p.height))));
     format = replace_all(format, "{{request}}", request);
-    task = trim_end(std::move(format));  // the template's final newline is no part of the request
+    task = trim(format);  // the template's final newline is no part of the request
     p.width = opt.to_size->first;
     p.height = opt.to_size->second;
   }
@@ -216,7 +214,7 @@ Result<EditResult> edit_design(design::Engine& engine, std::string_view request,
   if (engine.scene().pages.empty()) return invalid_argument("the design has no page");
   const design::BlockId page = engine.scene().pages.front();
   if (!provider) {
-    result.profile = opt.profile.value_or(opt.to_size ? Profile::kLayout : guess_profile(request));
+    result.profile = pick_profile(request, opt);
     if (opt.to_size) return baseline_format(engine, opt, result, "no language model configured");
     return failed_precondition("no language model configured: set ATELIER_LLM (e.g. openai:gpt-4o, ollama:llama3.1) "
                                "or give --provider and --model");

@@ -273,6 +273,7 @@ CheckOutcome run_check(const nlohmann::json& check, const design::Scene& before,
     const Preserved p = preserved(check, before, after);
     out.passed = p.same == p.checked;
     out.detail = out.passed ? std::to_string(p.checked) + " other blocks unchanged" : p.first;
+    out.preserved = p.checked ? double(p.same) / p.checked : 1.0;
   } else {
     out.detail = "unknown check '" + out.check + "'";
   }
@@ -338,10 +339,7 @@ EditEvalReport evaluate_edits(std::span<const EditCase> cases, LlmProvider* prov
       for (const auto& check : c.checks) {
         CheckOutcome co = run_check(check, before, engine.scene(), brand);
         out.success = out.success && co.passed;
-        if (co.check == "untouched") {
-          const Preserved p = preserved(check, before, engine.scene());
-          out.preservation = p.checked ? double(p.same) / p.checked : 1.0;
-        }
+        if (co.preserved) out.preservation = *co.preserved;
         out.checks.push_back(std::move(co));
       }
     }

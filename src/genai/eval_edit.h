@@ -46,6 +46,7 @@ struct CheckOutcome {
   std::string check;
   bool passed = false;
   std::string detail;  // "logo area ×1.31 (≥ 1.2)", "block 9 'Save your seat' is not German"
+  std::optional<double> preserved;  // untouched: share of the checked blocks left unchanged
 };
 
 struct CaseOutcome {

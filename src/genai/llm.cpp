@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/text.h"
 #include "genai/http_client.h"
 
 namespace atelier::genai {
@@ -28,25 +29,12 @@ constexpr std::string_view kLlamaCppDefault = "http://127.0.0.1:8080";
 // ---------------------------------------------------------------------------------------
 // Small helpers
 
-std::string trim(std::string_view s) {
-  const auto b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string_view::npos) return {};
-  const auto e = s.find_last_not_of(" \t\r\n");
-  return std::string(s.substr(b, e - b + 1));
-}
-
 std::string env(const char* name) {
   const char* v = std::getenv(name);
   return v ? trim(v) : std::string();
 }
 
 bool known_provider(std::string_view p) { return p == "openai" || p == "ollama" || p == "llamacpp"; }
-
-std::size_t code_points(std::string_view s) {
-  std::size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-  return n;
-}
 
 // Replaces every occurrence of `secret` in `text` (keys must never reach a message).
 std::string redact(std::string text, const std::string& secret) {
@@ -347,7 +335,7 @@ class HttpProvider : public LlmProvider {
           const std::size_t before = state.text.size();
           ATELIER_TRY(apply(event, state));
           if (progress && state.text.size() != before) {
-            reported += code_points(std::string_view(state.text).substr(before));
+            reported += utf8_length(std::string_view(state.text).substr(before));
             progress(reported);
           }
           return {};

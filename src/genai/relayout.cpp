@@ -31,7 +31,6 @@ constexpr double kMargin = 0.04;              // of the new page's shorter side
 constexpr double kMaxContentScale = 2.0;      // reflowed content grows at most this much
 
 using Box = design::Bounds;
-using design::rotated_bounds;
 using design::unite;
 
 // A block and, for a group, its members: the unit that moves together.
@@ -41,18 +40,8 @@ std::vector<BlockId> unit_of(const Scene& s, BlockId id) {
   return ids;
 }
 
-// What a unit occupies: rotated boxes of its blocks (a group's own box unrotated: groups
-// draw nothing and do not rotate their members).
-Box unit_bounds(const Scene& s, BlockId id) {
-  const Block* b = s.find(id);
-  Box box = b->type == BlockType::kGroup ? Box{b->x, b->y, b->x + b->width, b->y + b->height} : rotated_bounds(*b);
-  for (BlockId d : s.descendants(id)) {
-    const Block* m = s.find(d);
-    box = unite(box, m->type == BlockType::kGroup ? Box{m->x, m->y, m->x + m->width, m->y + m->height}
-                                                  : rotated_bounds(*m));
-  }
-  return box;
-}
+// What a unit occupies (design::occupied_bounds).
+Box unit_bounds(const Scene& s, BlockId id) { return design::occupied_bounds(s, *s.find(id)); }
 
 // A per-axis affine map of positions (x' = ox + (x − ix) × kx) with sizes × kx, × ky, and
 // the lengths that are not along an axis (font size, letter spacing, corner radius, stroke

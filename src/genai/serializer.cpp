@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 
+#include "core/text.h"
 #include "design/properties.h"
 
 namespace atelier::genai {
@@ -301,12 +302,6 @@ std::string serialize(const design::Scene& scene, Profile profile) {
   return out;
 }
 
-int estimate_tokens(std::string_view text) {
-  long long chars = 0;
-  for (char ch : text) {
-    if ((static_cast<unsigned char>(ch) & 0xC0) != 0x80) ++chars;  // not a continuation byte
-  }
-  return static_cast<int>((chars + 3) / 4);
-}
+int estimate_tokens(std::string_view text) { return static_cast<int>((utf8_length(text) + 3) / 4); }
 
 }  // namespace atelier::genai

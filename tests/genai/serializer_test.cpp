@@ -165,7 +165,9 @@ TEST(Serializer, AttributeTable) {
   for (const XmlAttribute& a : xml_attributes()) {
     names.emplace_back(a.name);
     properties.emplace_back(a.property);
-    if (!a.property.empty()) EXPECT_NE(design::find_property(a.property), nullptr) << a.property;
+    if (!a.property.empty()) {
+      EXPECT_NE(design::find_property(a.property), nullptr) << a.property;
+    }
   }
   EXPECT_EQ(names, (std::vector<std::string>{"id",     "name",     "kind",   "x",      "y",      "w",       "h",
                                              "rot",    "visible",  "alt",    "text",   "fit",    "focus-x", "focus-y",

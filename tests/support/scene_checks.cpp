@@ -1,22 +1,9 @@
 #include "support/scene_checks.h"
 
-#include <cmath>
-
 namespace atelier::testing {
 namespace {
 
-struct Bounds {
-  double x0, y0, x1, y1;
-};
-
-Bounds bounds_of(const design::Block& b) {
-  if (b.type == design::BlockType::kGroup) return {b.x, b.y, b.x + b.width, b.y + b.height};
-  const double rad = b.rotation * 3.14159265358979323846 / 180.0;
-  const double c = std::abs(std::cos(rad)), s = std::abs(std::sin(rad));
-  const double cx = b.x + b.width / 2, cy = b.y + b.height / 2;
-  const double ex = (b.width * c + b.height * s) / 2, ey = (b.width * s + b.height * c) / 2;
-  return {cx - ex, cy - ey, cx + ex, cy + ey};
-}
+using design::Bounds;
 
 bool inside(const Bounds& r, double w, double h) {
   constexpr double kTol = 1e-6;
@@ -32,9 +19,9 @@ std::vector<std::string> page_bound_problems(const design::Scene& before, const 
   const design::Block* old_page = before.find(page.id);
   for (design::BlockId id : after.descendants(page.id)) {
     const design::Block& b = *after.find(id);
-    const Bounds r = bounds_of(b);
+    const Bounds r = design::occupied_bounds(after, b);
     const design::Block* old = before.find(id);
-    const bool bled = old && old_page && !inside(bounds_of(*old), old_page->width, old_page->height);
+    const bool bled = old && old_page && !inside(design::occupied_bounds(before, *old), old_page->width, old_page->height);
     const std::string where = "block " + std::to_string(id) + " (" + b.name + ") at " + std::to_string(r.x0) + "," +
                               std::to_string(r.y0) + " .. " + std::to_string(r.x1) + "," + std::to_string(r.y1);
     if (!bled && !inside(r, page.width, page.height)) {
