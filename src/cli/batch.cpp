@@ -1,6 +1,7 @@
 #include "cli/batch.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 
@@ -69,7 +70,31 @@ fs::path OutputTarget::unique(const std::string& base, const std::string& ext) {
   return path_ / name;
 }
 
-Status OutputTarget::prepare() const { return folder_ ? ensure_directory(path_) : Status(); }
+void OutputTarget::add_to(FilePlan& plan, const std::string& flag) const {
+  if (folder_) plan.add_output_folder(path_, flag);
+}
+
+Status OutputTarget::prepare() {
+  if (!folder_) return {};
+  std::error_code ec;
+  const bool existed = fs::exists(path_, ec);
+  ATELIER_TRY(ensure_directory(path_));
+  created_ = !existed;
+  return {};
+}
+
+void OutputTarget::remove_if_unused() const {
+  std::error_code ec;
+  if (created_ && fs::is_empty(path_, ec) && !ec) fs::remove(path_, ec);
+}
+
+namespace {
+// False once stdout's reader has gone (EPIPE): the batch then stops quietly.
+bool stdout_alive() {
+  errno = 0;
+  return std::fflush(stdout) == 0 || errno != EPIPE;
+}
+}  // namespace
 
 int run_batch(const std::vector<BatchItem>& items, const BatchSettings& s,
               const std::function<ItemOutcome(const BatchItem&)>& work, const std::function<std::string()>& summary_extra) {
@@ -98,7 +123,7 @@ int run_batch(const std::vector<BatchItem>& items, const BatchSettings& s,
     }
     if (s.json) {
       nlohmann::json line = out.json.is_object() ? out.json : nlohmann::json::object();
-      line["input"] = item.input.string();
+      set_json_path(line, "input", item.input.string());
       line["ok"] = out.status.ok();
       line["seconds"] = secs;
       if (!out.status.ok()) line["error"] = out.status.message();
@@ -107,7 +132,7 @@ int run_batch(const std::vector<BatchItem>& items, const BatchSettings& s,
       std::printf("%s  %s%s\n", out.line.c_str(), format_seconds(secs).c_str(),
                   out.detail.empty() ? "" : (" (" + out.detail + ")").c_str());
     }
-    std::fflush(stdout);
+    if (!stdout_alive()) return failed ? kExitFailed : kExitOk;
   }
   bar.clear();
   if (verbose && !s.json) {

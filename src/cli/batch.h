@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/file_plan.h"
 #include "core/status.h"
 
 namespace atelier::cli {
@@ -40,12 +41,19 @@ class OutputTarget {
   const std::filesystem::path& path() const { return path_; }
   // folder/<base><ext>, or <base>-2<ext>, -3, ... when that name is taken already.
   std::filesystem::path unique(const std::string& base, const std::string& ext);
+  // Adds the target to a request's file plan: the folder (to be created) for a folder
+  // target; file outputs are added by the command, one per planned output.
+  void add_to(FilePlan& plan, const std::string& flag) const;
   // Creates the folder (no-op for a file target).
-  Status prepare() const;
+  Status prepare();
+  // Removes the folder again when prepare() created it and nothing was written into it
+  // (every input failed), so a failed run leaves no trace.
+  void remove_if_unused() const;
 
  private:
   std::filesystem::path path_;
   bool folder_ = false;
+  bool created_ = false;
   std::set<std::string> taken_;
 };
 
@@ -76,7 +84,10 @@ struct BatchSettings {
   bool json = false;
 };
 
-// Runs `work` for each item; `summary_extra` adds to the summary's parentheses.
+// Runs `work` for each item; `summary_extra` adds to the summary's parentheses. When the
+// reader of stdout goes away (`--json | head`), the batch stops quietly after the item in
+// progress (SIGPIPE is ignored by main; EPIPE is the signal) and returns kExitOk unless an
+// item failed before.
 int run_batch(const std::vector<BatchItem>& items, const BatchSettings& settings,
               const std::function<ItemOutcome(const BatchItem&)>& work,
               const std::function<std::string()>& summary_extra = {});

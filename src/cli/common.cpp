@@ -4,6 +4,10 @@
 #include <cmath>
 #include <cstdio>
 
+#include "core/parse.h"
+#include "core/text.h"
+#include "core/threads.h"
+
 namespace atelier::cli {
 
 void print_error(const std::string& message) {
@@ -44,9 +48,60 @@ Result<std::pair<int, int>> parse_size(const std::string& flag, const std::strin
   return std::pair{w, h};
 }
 
+void set_json_path(nlohmann::json& j, const std::string& key, const std::string& path) {
+  j[key] = path;
+  if (!is_utf8(path)) j[key + "_bytes"] = base64_encode(path);
+}
+
+namespace {
+std::string first_name(const std::string& names) {
+  // "-o,--output" -> "--output"; CLI11 passes the long name to callbacks' messages.
+  const auto comma = names.rfind(',');
+  return comma == std::string::npos ? names : names.substr(comma + 1);
+}
+}  // namespace
+
+CLI::Option* add_integer_option(CLI::App& cmd, const std::string& names, int& target, int min, int max,
+                                const std::string& help) {
+  const std::string name = first_name(names);
+  auto* opt = cmd.add_option_function<std::string>(
+      names,
+      [&target, name, min, max](const std::string& text) {
+        auto v = parse_integer(text, min, max);
+        if (!v.ok()) throw CLI::ValidationError(name, v.status().message());
+        target = int(*v);
+      },
+      help);
+  return opt->type_name("INT");
+}
+
+CLI::Option* add_number_option(CLI::App& cmd, const std::string& names, double& target, double min, double max,
+                               const std::string& help) {
+  const std::string name = first_name(names);
+  auto* opt = cmd.add_option_function<std::string>(
+      names,
+      [&target, name, min, max](const std::string& text) {
+        auto v = parse_number(text, min, max);
+        if (!v.ok()) throw CLI::ValidationError(name, v.status().message());
+        target = *v;
+      },
+      help);
+  return opt->type_name("NUMBER");
+}
+
+Status check_runtime(const RuntimeFlags& flags) { return resolve_thread_count(flags.threads).status(); }
+
+Result<Limits> limits_from_flag(const std::string& max_pixels) {
+  ATELIER_ASSIGN_OR_RETURN(std::uint64_t px, parse_pixel_count(max_pixels));
+  Limits limits;
+  limits.max_input_pixels = px;
+  limits.max_output_pixels = px;
+  return limits;
+}
+
 void add_runtime_flags(CLI::App& cmd, RuntimeFlags& flags) {
-  cmd.add_option("--threads", flags.threads, "Worker threads (default: $ATELIER_THREADS, else all cores)")
-      ->check(CLI::PositiveNumber);
+  add_integer_option(cmd, "--threads", flags.threads, 1, kMaxThreads,
+                     "Worker threads, 1-" + std::to_string(kMaxThreads) + " (default: $ATELIER_THREADS, else all cores)");
   cmd.add_flag("-q,--quiet", flags.quiet, "No progress bar and no per-file lines; errors only");
   cmd.add_flag("--no-fast-conv", flags.no_fast_conv, "Use OpenCV's own convolution instead of Winograd (for comparison)");
 }

@@ -10,7 +10,9 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "core/limits.h"
 #include "core/status.h"
+#include "image/codec.h"
 
 namespace atelier::cli {
 
@@ -35,6 +37,23 @@ Result<std::pair<int, int>> parse_size(const std::string& flag, const std::strin
 // U+FFFD instead of making the JSON library throw.
 void print_json(const nlohmann::json& j, int indent = 2);
 
+// Sets `key` to `path` (bytes that are not UTF-8 shown as U+FFFD) and, when the path is not
+// UTF-8, `key`_bytes to its exact bytes in base64, so a script can map results back to files.
+void set_json_path(nlohmann::json& j, const std::string& key, const std::string& path);
+
+// An integer option whose value is checked when the command line is parsed: a bad value is
+// a usage error "NAME: must be at least MIN, got N" / "NAME: expected an integer from MIN
+// to MAX, got 'TEXT'" (core/parse.h), before any work. Returns the option.
+CLI::Option* add_integer_option(CLI::App& cmd, const std::string& names, int& target, int min, int max,
+                                const std::string& help);
+// The same for a decimal number in [min, max].
+CLI::Option* add_number_option(CLI::App& cmd, const std::string& names, double& target, double min, double max,
+                               const std::string& help);
+
+// The image formats outputs can be written in, for messages: ".png, .jpg/.jpeg, .webp,
+// .tif/.tiff or .bmp".
+inline constexpr const char* kImageOutputFormats = ".png, .jpg/.jpeg, .webp, .tif/.tiff or .bmp";
+
 // Options every command that runs models shares.
 struct RuntimeFlags {
   int threads = 0;
@@ -42,5 +61,12 @@ struct RuntimeFlags {
   bool no_fast_conv = false;
 };
 void add_runtime_flags(CLI::App& cmd, RuntimeFlags& flags);
+// Usage checks of the runtime flags and the environment they read (ATELIER_THREADS),
+// done before any work so a bad value never reaches OpenCV's thread pool.
+Status check_runtime(const RuntimeFlags& flags);
+
+// --max-pixels: one limit for what is decoded and what is written (core/limits.h).
+Result<Limits> limits_from_flag(const std::string& max_pixels);
+inline image::DecodeLimits decode_limits(const Limits& l) { return {l.max_input_pixels, l.max_input_bytes}; }
 
 }  // namespace atelier::cli

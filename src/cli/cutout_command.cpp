@@ -39,39 +39,62 @@ struct CutoutArgs {
 };
 
 int run_cutout(const CutoutArgs& a) {
-  // Everything that can be checked before touching a file is a usage error (exit 2).
-  auto max_pixels = parse_pixel_count(a.max_pixels);
-  if (!max_pixels.ok()) return print_error(max_pixels.status().message()), kExitUsage;
-  image::DecodeLimits limits;
-  limits.max_pixels = *max_pixels;
-  auto background = vision::parse_background(a.background, limits);
-  if (!background.ok()) return print_error("--background: " + background.status().message()), kExitUsage;
-  if (a.margin < 0) return print_error("--margin must not be negative"), kExitUsage;
+  // Everything that can be checked before touching a file is a usage error (exit 2):
+  // option values and combinations, output names and formats, and the whole request's
+  // files (FilePlan) — before any image is decoded or any model loaded.
+  if (Status s = check_runtime(a.runtime); !s.ok()) return print_error(s.message()), kExitUsage;
+  auto limits = limits_from_flag(a.max_pixels);
+  if (!limits.ok()) return print_error(limits.status().message()), kExitUsage;
+  const image::DecodeLimits decode = decode_limits(*limits);
   if (a.margin > 0 && !a.trim) return print_error("--margin needs --trim"), kExitUsage;
+  const bool plain_background = a.background.empty() || a.background == "transparent" || a.background == "none";
+  if (a.mask && !plain_background) {
+    return print_error("--background: --mask writes the matte alone, without a background"), kExitUsage;
+  }
+  if (a.mask && a.no_decontaminate) {
+    return print_error("--no-decontaminate: --mask writes the matte alone, without colours"), kExitUsage;
+  }
 
   auto target = OutputTarget::plan(a.output, a.inputs);
   if (!target.ok()) return print_error(target.status().message()), kExitUsage;
+  if (!a.format.empty() && !target->is_folder()) {
+    return print_error("--format " + a.format + ": only for folder outputs (-o " + a.output + " names the format)"),
+           kExitUsage;
+  }
+  auto background = vision::parse_background(a.background, decode);
+  if (!background.ok()) return print_error("--background: " + background.status().message()), kExitUsage;
   std::vector<BatchItem> items = expand_inputs(a.inputs);
   const std::string ext = a.format.empty() ? ".png" : "." + a.format;
   const bool opaque = a.mask || background->opaque();
+  FilePlan plan;
+  target->add_to(plan, "-o");
+  if (background->kind == vision::Background::Kind::kImage) plan.add_input(background->source, "the --background image");
+  bool lossy = false;  // some output is JPEG or WebP (where --quality means something)
   for (auto& item : items) {
     if (!item.error.empty()) continue;
+    plan.add_input(item.input, "the input");
     const fs::path out = target->is_folder() ? target->unique(item.input.stem().string(), ext) : target->path();
     const image::Format f = image::format_from_extension(out);
     if (f == image::Format::kUnknown) {
-      return print_error(out.string() + ": unknown output format (use .png, .webp or .jpg)"), kExitUsage;
+      return print_error(out.string() + ": unknown output format (use " + std::string(kImageOutputFormats) + ")"),
+             kExitUsage;
     }
     if (f == image::Format::kJpeg && !opaque) {
       return print_error(out.string() +
                          ": JPEG cannot store transparency (use .png or .webp, or --background COLOUR|blur|FILE)"),
              kExitUsage;
     }
-    std::error_code ec;
-    if (fs::exists(item.input, ec) && fs::equivalent(item.input, out, ec)) {
-      return print_error(out.string() + ": refusing to overwrite the input"), kExitUsage;
+    if (a.quality == 101 && f != image::Format::kWebp) {
+      return print_error("--quality 101 (lossless) is for WebP only; " + out.string() + " takes 1-100"), kExitUsage;
     }
+    lossy = lossy || f == image::Format::kJpeg || f == image::Format::kWebp;
+    plan.add_output(out, "-o");
     item.output = out;
   }
+  if (a.quality > 0 && !lossy) {
+    return print_error("--quality: only JPEG and WebP outputs have a quality; these outputs are lossless"), kExitUsage;
+  }
+  if (Status s = plan.check(); !s.ok()) return print_error(s.message()), kExitUsage;
   if (Status s = target->prepare(); !s.ok()) return print_error(s.message()), kExitFailed;
 
   vision::CutoutOptions opt;
@@ -93,8 +116,8 @@ int run_cutout(const CutoutArgs& a) {
   auto work = [&](const BatchItem& item) {
     ItemOutcome out;
     const fs::path& output = item.output;
-    out.json["output"] = output.string();
-    auto img = image::read_image(item.input, limits);
+    set_json_path(out.json, "output", output.string());
+    auto img = image::read_image(item.input, decode);
     if (!img.ok()) return out.status = img.status(), out;
     const auto tl = Clock::now();
     auto session = ml::get_session(opt.model, opt.backend);
@@ -118,8 +141,10 @@ int run_cutout(const CutoutArgs& a) {
                  format_seconds(t.foreground) + ", composite " + format_seconds(t.composite);
     return out;
   };
-  return run_batch(items, {"cutout", a.runtime.quiet, a.json}, work,
-                   [&] { return "model load " + format_seconds(std::max(load_s, 0.0)); });
+  const int rc = run_batch(items, {"cutout", a.runtime.quiet, a.json}, work,
+                           [&] { return "model load " + format_seconds(std::max(load_s, 0.0)); });
+  target->remove_if_unused();
+  return rc;
 }
 
 }  // namespace
@@ -133,14 +158,13 @@ std::function<int()> add_cutout_command(CLI::App& app) {
   cmd->add_option("--background", a->background,
                   "transparent | #RRGGBB | colour name | FILE | blur[=RADIUS] (default: transparent)");
   cmd->add_flag("--trim", a->trim, "Crop to the subject's bounds");
-  cmd->add_option("--margin", a->margin, "Pixels kept around the subject with --trim (default 0)");
+  add_integer_option(*cmd, "--margin", a->margin, 0, 100000, "Pixels kept around the subject with --trim, 0-100000 (default 0)");
   cmd->add_flag("--no-refine", a->no_refine, "Plain bilinear upsampling of the model's matte (no edge refinement)");
   cmd->add_flag("--no-decontaminate", a->no_decontaminate, "Keep the photo's colours at soft edges");
   cmd->add_option("--format", a->format, "Output format for folder outputs: png | webp | jpg (default png)")
       ->check(CLI::IsMember({"png", "webp", "jpg"}));
-  cmd->add_option("--quality", a->quality,
-                  "JPEG/WebP quality 1-100; WebP 101 = lossless (default 90; masks as WebP: lossless)")
-      ->check(CLI::Range(1, 101));
+  add_integer_option(*cmd, "--quality", a->quality, 1, 101,
+                     "JPEG/WebP quality 1-100; WebP 101 = lossless (default 90; masks as WebP: lossless)");
   cmd->add_option("--model", a->model, "Installed segmentation model (default isnet)");
   cmd->add_option("--max-pixels", a->max_pixels, "Refuse larger images (default 100M)");
   cmd->add_flag("--json", a->json, "One JSON object per input on stdout (timings, crop, errors)");

@@ -1,6 +1,7 @@
 #include "cli/edit_command.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -12,6 +13,7 @@
 
 #include "cli/batch.h"
 #include "cli/common.h"
+#include "core/file_plan.h"
 #include "core/progress.h"
 #include "design/renderer.h"
 #include "design/scene_json.h"
@@ -100,6 +102,15 @@ int run_edit(const EditArgs& a) {
     opt.to_size = *size;
   }
   if (!a.dry_run && !a.show_prompt && a.output.empty()) return print_error("edit: give -o OUT.json (or --dry-run)"), kExitUsage;
+  if (!a.render.empty()) {
+    // Checked with --dry-run too: a dry run answers whether the real command would run.
+    std::string ext = fs::path(a.render).extension().string();
+    for (char& c : ext) c = char(std::tolower(static_cast<unsigned char>(c)));
+    if (ext != ".png" && ext != ".pdf" && ext != ".svg" && ext != ".jpg" && ext != ".jpeg" && ext != ".webp") {
+      return print_error("--render " + a.render + ": unknown output format (use .png, .pdf, .svg, .jpg or .webp)"),
+             kExitUsage;
+    }
+  }
   if (!a.brand.empty()) {
     auto kit = genai::load_brand_kit(a.brand);
     if (!kit.ok()) return print_error(kit.status().message()), kExitUsage;
@@ -121,6 +132,22 @@ int run_edit(const EditArgs& a) {
   if (!loaded.ok()) return print_error(loaded.status().message()), kExitFailed;
 
   if (a.show_prompt) return show_prompt(loaded->scene, a, opt, provider->get());
+
+  // Every file the edit reads against every file it writes, before the model is called.
+  if (!a.dry_run) {
+    FilePlan plan;
+    plan.add_input(a.design, "the design");
+    for (const auto& [id, b] : loaded->scene.blocks) {
+      if (b.type != design::BlockType::kImage || b.image.source.empty()) continue;
+      const fs::path src = fs::path(b.image.source).is_absolute() ? fs::path(b.image.source) : opt.base_dir / b.image.source;
+      plan.add_input(src, "the image of block " + std::to_string(id));
+    }
+    if (!a.brand.empty()) plan.add_input(a.brand, "the brand kit");
+    if (!a.assets.empty()) plan.add_input_folder(a.assets, "a file of the asset folder");
+    plan.add_output(a.output, "-o");
+    if (!a.render.empty()) plan.add_output(a.render, "--render");
+    if (Status s = plan.check(); !s.ok()) return print_error(s.message()), kExitUsage;
+  }
 
   // The design as it was: the change lines name blocks (a removed one too) from it.
   const design::Scene before = loaded->scene;

@@ -1,5 +1,6 @@
 // atelier: the command-line shell. Parse, dispatch, map errors to exit codes
 // (0 ok, 1 failed, 2 usage); the commands themselves live beside this file.
+#include <csignal>
 #include <cstdio>
 #include <functional>
 #include <string>
@@ -21,6 +22,9 @@
 int main(int argc, char** argv) {
   using namespace atelier::cli;
   atelier::install_cleanup_signal_handlers();
+  // A reader that goes away (`atelier ... --json | head`) is an EPIPE on write, handled
+  // where output is written (cli/batch.h), never a death by signal with files half done.
+  std::signal(SIGPIPE, SIG_IGN);
   atelier::image::set_decoder_messages(false);
   cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
 

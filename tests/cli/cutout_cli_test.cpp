@@ -109,7 +109,7 @@ TEST(CutoutCli, UsageErrorsExitTwoBeforeAnyWork) {
                (t.out / "a.jpg").string() +
                    ": JPEG cannot store transparency (use .png or .webp, or --background COLOUR|blur|FILE)");
   expect_usage({"cutout", in, "-o", (t.out / "a.gif").string()},
-               (t.out / "a.gif").string() + ": unknown output format (use .png, .webp or .jpg)");
+               (t.out / "a.gif").string() + ": unknown output format (use .png, .jpg/.jpeg, .webp, .tif/.tiff or .bmp)");
   expect_usage({"cutout", in, "-o", out, "--margin", "4"}, "--margin needs --trim");
   expect_usage({"cutout", in, "-o", out, "--max-pixels", "lots"},
                "--max-pixels: expected a pixel count such as 100M or 12000000, got 'lots'");
@@ -172,9 +172,10 @@ TEST(CutoutCli, UnwritableOutputIsOneLine) {
   fs::path plain = t.out / "plain-file";
   testing::write_bytes(plain, {1});
   fs::path target = plain / "x.png";
+  // Found before any work (issue 8): a usage error, not a failure after inference.
   ProcessResult r = run_atelier({"cutout", sample("chelsea.png").string(), "-o", target.string(), "-q"});
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(r.err, "atelier: " + target.string() + ": cannot write: " + plain.string() + " is not a directory\n");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "atelier: -o " + target.string() + ": a parent is not a folder\n");
   EXPECT_EQ(listing(t.out), std::vector<std::string>{"plain-file"});
 }
 
