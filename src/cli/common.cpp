@@ -61,32 +61,34 @@ std::string first_name(const std::string& names) {
 }
 }  // namespace
 
-CLI::Option* add_integer_option(CLI::App& cmd, const std::string& names, int& target, int min, int max,
-                                const std::string& help) {
+namespace {
+// An option stored as text by CLI11 and converted by `parse` (a core/parse.h function), so
+// a bad value is a CLI11 ValidationError with our wording, raised while parsing.
+template <typename T, typename Number>
+CLI::Option* add_ranged_option(CLI::App& cmd, const std::string& names, T& target, Number min, Number max,
+                               const std::string& help, const char* type_name,
+                               Result<Number> (*parse)(std::string_view, Number, Number)) {
   const std::string name = first_name(names);
   auto* opt = cmd.add_option_function<std::string>(
       names,
-      [&target, name, min, max](const std::string& text) {
-        auto v = parse_integer(text, min, max);
+      [&target, name, min, max, parse](const std::string& text) {
+        auto v = parse(text, min, max);
         if (!v.ok()) throw CLI::ValidationError(name, v.status().message());
-        target = int(*v);
+        target = T(*v);
       },
       help);
-  return opt->type_name("INT");
+  return opt->type_name(type_name);
+}
+}  // namespace
+
+CLI::Option* add_integer_option(CLI::App& cmd, const std::string& names, int& target, int min, int max,
+                                const std::string& help) {
+  return add_ranged_option<int, std::int64_t>(cmd, names, target, min, max, help, "INT", parse_integer);
 }
 
 CLI::Option* add_number_option(CLI::App& cmd, const std::string& names, double& target, double min, double max,
                                const std::string& help) {
-  const std::string name = first_name(names);
-  auto* opt = cmd.add_option_function<std::string>(
-      names,
-      [&target, name, min, max](const std::string& text) {
-        auto v = parse_number(text, min, max);
-        if (!v.ok()) throw CLI::ValidationError(name, v.status().message());
-        target = *v;
-      },
-      help);
-  return opt->type_name("NUMBER");
+  return add_ranged_option<double, double>(cmd, names, target, min, max, help, "NUMBER", parse_number);
 }
 
 Status check_runtime(const RuntimeFlags& flags) { return resolve_thread_count(flags.threads).status(); }
