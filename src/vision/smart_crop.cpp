@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <numeric>
 
 #include <opencv2/imgproc.hpp>
@@ -36,29 +37,88 @@ double table_at(const cv::Mat& t, double x, double y) {
 struct Scored {
   cv::Rect rect;
   double score, kept, centre_distance;
+  int faces_cut;       // faces sliced
+  double faces_inside; // area of the faces' cores kept whole (0 unless preferred)
 };
+
+// A face's core, the part a window must not slice: its box inside the photo, shrunk on each
+// side by ⌈tolerance × its size⌉ pixels (at least its middle pixel).
+cv::Rect face_core(const cv::Rect& face, cv::Size photo, double tolerance) {
+  const cv::Rect f = face & cv::Rect(0, 0, photo.width, photo.height);
+  if (f.empty()) return {};
+  auto axis = [&](int start, int size, int& a, int& b) {
+    const int t = int(std::ceil(std::clamp(tolerance, 0.0, 0.49) * size - 1e-4));  // tolerance is a float
+    a = start + t;
+    b = start + size - t;
+    if (b <= a) {
+      a = start + size / 2;
+      b = a + 1;
+    }
+  };
+  int x0, x1, y0, y1;
+  axis(f.x, f.width, x0, x1);
+  axis(f.y, f.height, y0, y1);
+  return {x0, y0, x1 - x0, y1 - y0};
+}
+
+enum class FaceFit { kOutside, kInside, kSliced };
+
+// Where `core` lies for the window at (x, y) of size `win`.
+FaceFit fit(const cv::Rect& core, int x, int y, cv::Size win) {
+  if (x + win.width <= core.x || x >= core.x + core.width || y + win.height <= core.y || y >= core.y + core.height) {
+    return FaceFit::kOutside;
+  }
+  if (x <= core.x && x + win.width >= core.x + core.width && y <= core.y && y + win.height >= core.y + core.height) {
+    return FaceFit::kInside;
+  }
+  return FaceFit::kSliced;
+}
+
+// The face rank of a position, compared before the score: fewer faces sliced, then (when
+// preferred) more face area inside.
+bool better_faces(const Scored& a, const Scored& b) {
+  return a.faces_cut < b.faces_cut || (a.faces_cut == b.faces_cut && a.faces_inside > b.faces_inside + 0.5);
+}
 
 // Best position of a w×h window (photo pixels): `table` sums the map, `excess` sums its
 // saliency above the map's mean (what a border slicing through a subject cuts; on a
-// uniform map nothing is cut anywhere).
+// uniform map nothing is cut anywhere). Positions rank by faces first (better_faces on
+// `cores`; the area inside counts when `prefer_inside`), then by score.
 Scored best_position(const cv::Mat& table, const cv::Mat& excess, double total, cv::Size photo, cv::Size win,
-                     float border_penalty) {
+                     float border_penalty, const std::vector<cv::Rect>& cores, bool prefer_inside) {
   const double sx = double(table.cols - 1) / photo.width, sy = double(table.rows - 1) / photo.height;
-  // Candidate offsets: about one per map pixel along each free axis, the last one, and the
-  // centred one (where ties go).
-  auto offsets = [](int range, double per_map_pixel) {
+  // Candidate offsets: about one per map pixel along each free axis, the last one, the
+  // centred one (where ties go), and those that put a window edge on a face core's edge.
+  // The positions that slice no face form rectangles in offset space whose corners lie on
+  // these edges (or 0 and the last offset), so if one exists, a candidate is one.
+  auto offsets = [&](int range, double per_map_pixel, bool horizontal) {
     std::vector<int> v;
     const int step = std::max(1, int(std::floor(1.0 / per_map_pixel)));
     for (int o = 0; o <= range; o += step) v.push_back(o);
     if (v.back() != range) v.push_back(range);
     v.push_back(range / 2);
+    const int w = horizontal ? win.width : win.height;
+    for (const cv::Rect& c : cores) {
+      const int a = horizontal ? c.x : c.y, b = a + (horizontal ? c.width : c.height);
+      for (int o : {a, b - w, a - w, b}) v.push_back(std::clamp(o, 0, range));
+    }
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
     return v;
   };
-  const std::vector<int> xs = offsets(photo.width - win.width, sx), ys = offsets(photo.height - win.height, sy);
+  const std::vector<int> xs = offsets(photo.width - win.width, sx, true);
+  const std::vector<int> ys = offsets(photo.height - win.height, sy, false);
   const double strip_x = 1.0, strip_y = 1.0;  // one map pixel
-  Scored best{{0, 0, win.width, win.height}, -1e300, 0, 1e300};
+  Scored best{{0, 0, win.width, win.height}, -1e300, 0, 1e300, std::numeric_limits<int>::max(), 0};
   for (int y : ys) {
     for (int x : xs) {
+      Scored here{{x, y, win.width, win.height}, 0, 0, 0, 0, 0};
+      for (const cv::Rect& c : cores) {
+        const FaceFit f = fit(c, x, y, win);
+        here.faces_cut += f == FaceFit::kSliced;
+        if (f == FaceFit::kInside && prefer_inside) here.faces_inside += c.area();
+      }
+      if (better_faces(best, here)) continue;
       const double x0 = x * sx, x1 = (x + win.width) * sx, y0 = y * sy, y1 = (y + win.height) * sy;
       const double inside = area_sum(table, x0, y0, x1, y1);
       double cut = 0;
@@ -70,8 +130,12 @@ Scored best_position(const cv::Mat& table, const cv::Mat& excess, double total, 
       const double score = kept - border_penalty * cut / total;
       const double dc = std::hypot(x + win.width / 2.0 - photo.width / 2.0, y + win.height / 2.0 - photo.height / 2.0);
       const double tol = 1e-9;
-      if (score > best.score + tol || (score > best.score - tol && dc < best.centre_distance)) {
-        best = {{x, y, win.width, win.height}, score, kept, dc};
+      if (better_faces(here, best) || score > best.score + tol ||
+          (score > best.score - tol && dc < best.centre_distance)) {
+        here.score = score;
+        here.kept = kept;
+        here.centre_distance = dc;
+        best = here;
       }
     }
   }
@@ -150,17 +214,25 @@ double area_sum(const cv::Mat& t, double x0, double y0, double x1, double y1) {
 }
 
 std::vector<CropWindow> find_windows(const cv::Mat& map, cv::Size photo, std::span<const Aspect> aspects,
-                                     const CropOptions& opt) {
+                                     const CropOptions& opt, std::span<const cv::Rect> faces) {
   CV_Assert(map.type() == CV_32FC1 && !map.empty());
   const cv::Mat table = summed_area_table(map);
   const double total = std::max(table.at<double>(table.rows - 1, table.cols - 1), 1e-12);
   cv::Mat above = map - cv::mean(map)[0];
   cv::max(above, 0.0, above);
   const cv::Mat excess = summed_area_table(above);
+  std::vector<cv::Rect> cores;
+  if (opt.keep_faces_whole) {
+    for (const cv::Rect& f : faces) {
+      if (const cv::Rect c = face_core(f, photo, opt.face_tolerance); !c.empty()) cores.push_back(c);
+    }
+  }
   std::vector<CropWindow> out;
   for (const Aspect& a : aspects) {
     const cv::Size largest = largest_window(photo, a);
-    Scored chosen = best_position(table, excess, total, photo, largest, opt.border_penalty);
+    Scored chosen = best_position(table, excess, total, photo, largest, opt.border_penalty, cores,
+                                  opt.prefer_faces_inside);
+    const Scored at_largest = chosen;
     if (opt.min_scale < 1.0f) {
       const double target = opt.keep * chosen.kept;
       const int steps = std::max(1, opt.scale_steps);
@@ -168,11 +240,12 @@ std::vector<CropWindow> find_windows(const cv::Mat& map, cv::Size photo, std::sp
         const double s = 1.0 - (1.0 - std::clamp(double(opt.min_scale), 0.05, 1.0)) * i / steps;
         cv::Size win(std::max(1, int(std::lround(largest.width * s))), 0);
         win.height = std::clamp(int(std::lround(win.width / a.ratio())), 1, photo.height);
-        Scored tighter = best_position(table, excess, total, photo, win, opt.border_penalty);
-        if (tighter.kept >= target) chosen = tighter;
+        Scored tighter = best_position(table, excess, total, photo, win, opt.border_penalty, cores,
+                                       opt.prefer_faces_inside);
+        if (tighter.kept >= target && !better_faces(at_largest, tighter)) chosen = tighter;
       }
     }
-    out.push_back({a, chosen.rect, chosen.score, chosen.kept});
+    out.push_back({a, chosen.rect, chosen.score, chosen.kept, chosen.faces_cut});
   }
   return out;
 }
@@ -185,7 +258,7 @@ Result<CropResult> smart_crop(const image::Image& photo, std::span<const Aspect>
   ATELIER_ASSIGN_OR_RETURN(result.saliency, cached_saliency(photo, opt.saliency, image_key(photo)));
   result.analysis_seconds = std::chrono::duration<double>(Clock::now() - t).count();
   t = Clock::now();
-  result.windows = find_windows(result.saliency.map, result.saliency.image_size, aspects, opt);
+  result.windows = find_windows(result.saliency.map, result.saliency.image_size, aspects, opt, result.saliency.faces);
   result.search_seconds = std::chrono::duration<double>(Clock::now() - t).count();
   return result;
 }

@@ -4,6 +4,10 @@
 // O(1) with a summed-area table, minus a penalty for above-average saliency on the window's
 // inner borders (don't slice through the subject); ties go to the position nearest the
 // centre.
+// Faces are never sliced when that can be avoided: a window that cuts through a detected
+// face (part of it inside, part outside) ranks below every window that keeps each face
+// either wholly inside or wholly outside, whatever their scores; among those, a window
+// that holds the faces whole beats one that leaves them out (see find_windows).
 // Many ratios share one analysis. Windows are whole pixels inside the photo.
 //
 //   auto r = atelier::vision::smart_crop(photo, aspects, {});  // r->windows[i].rect
@@ -53,6 +57,17 @@ struct CropOptions {
   // Weight of the above-average saliency on the window's inner borders (those not on the
   // photo's edge), one map pixel wide, against the share of saliency kept.
   float border_penalty = 1.0f;
+  // Faces (SaliencyMap::faces) are kept whole or left out whole when a window can: see
+  // find_windows. Off, faces play no part in the search (only in the map's face prior).
+  bool keep_faces_whole = true;
+  // With keep_faces_whole: among the windows that slice no more faces, those with more face
+  // area wholly inside come first, so a face that a window of the ratio can hold is shown
+  // rather than left out even where the map would rather have more body in a wide banner.
+  bool prefer_faces_inside = true;
+  // A face's box is shrunk by ⌈face_tolerance × its width (height)⌉ pixels on each side
+  // before these tests, because a cascade's box is a few per cent loose: a window may graze
+  // the box's margin (hairline, chin) without counting as a cut.
+  float face_tolerance = 0.05f;
 };
 
 struct CropWindow {
@@ -60,6 +75,8 @@ struct CropWindow {
   cv::Rect rect;       // in photo pixels, inside the photo
   double score = 0;    // kept share minus the border penalty
   double kept = 0;     // share of the map's saliency inside the window
+  int faces_cut = 0;   // faces the window slices (0 unless no window of its size avoids it,
+                       // or keep_faces_whole is off, when faces are not looked at)
 };
 
 struct CropResult {
@@ -73,8 +90,24 @@ struct CropResult {
 Result<CropResult> smart_crop(const image::Image& photo, std::span<const Aspect> aspects, const CropOptions& options);
 
 // The search alone, on a map of any resolution covering a photo of `photo_size`.
+// `faces` (photo pixels; smart_crop passes the saliency's faces) rank the windows before
+// the score does. With keep_faces_whole, windows of one size are ordered by
+//   1. the number of faces they slice (part inside, part outside), fewest first;
+//   2. with prefer_faces_inside, the area of the faces they hold wholly inside, most first
+//      (faces too far apart for one window: the biggest faces are kept, the others left out);
+//   3. the score, then nearness to the centre.
+// So the window returned never shows a sliced face when a window of its size can avoid
+// it: it holds each face whole when it can, and a face that no window of the ratio can hold
+// (taller than a wide banner) is left out whole rather than shown cut. Only when every
+// window slices some face (a face spanning the window's free axis) is one cut, and then
+// the best-scoring window with the fewest cuts wins. Candidate positions include those that
+// put a window edge on a face's (shrunk) edge, so such windows are found whenever they
+// exist, not only on the search grid. Zoom (min_scale < 1): a tighter window is chosen only
+// when it ranks no worse on 1 and 2 than the largest window: zooming never cuts or drops a
+// face that the largest window keeps. The cost: faces outrank saliency, so a false
+// detection (rare with the cascade saliency.h uses: none on nus_scene50) moves the crop too.
 std::vector<CropWindow> find_windows(const cv::Mat& map, cv::Size photo_size, std::span<const Aspect> aspects,
-                                     const CropOptions& options);
+                                     const CropOptions& options, std::span<const cv::Rect> faces = {});
 
 // The largest window of `aspect` inside `photo_size`, in whole pixels, ratio within one pixel.
 cv::Size largest_window(cv::Size photo_size, const Aspect& aspect);

@@ -2,6 +2,8 @@
 // per image), and the crops keep the subject.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "image/codec.h"
 #include "support/test_support.h"
 #include "vision/analysis_cache.h"
@@ -40,6 +42,29 @@ TEST(CropModel, TheCupStaysInTheCrop) {
   EXPECT_TRUE(r->windows[0].rect.contains(cv::Point(330, 170))) << r->windows[0].rect;
   EXPECT_EQ(r->windows[1].rect.width, 600);
   EXPECT_GT(r->windows[0].kept, 0.6);
+}
+
+TEST(CropModel, TheAstronautsFacebookCoverHoldsHerFaceWhole) {
+  // Issue 8: astronaut.png (512×512) to facebook-cover (820:312, a 512×195 window). Her
+  // shoulders and suit outweigh her face in the map, and the search by score alone put the
+  // window at y = 130, through her face (box y 69–161). A 195-pixel window can hold the face
+  // (the cascade finds one, about 92 pixels), so it must hold it whole.
+  auto photo = image::read_image(testing::sample("astronaut.png"));
+  ASSERT_TRUE(photo.ok());
+  std::vector<Aspect> aspects{*parse_aspect("facebook-cover"), *parse_aspect("16:9")};
+  auto r = smart_crop(*photo, aspects, {});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->saliency.source, "isnet");
+  ASSERT_EQ(r->saliency.faces.size(), 1u);
+  const cv::Rect face = r->saliency.faces[0];
+  for (const CropWindow& w : r->windows) {
+    EXPECT_EQ(w.faces_cut, 0) << w.aspect.name;
+    // Whole within the 5 % tolerance on each side of the face's box.
+    const int tx = int(std::ceil(0.05 * face.width - 1e-4)), ty = int(std::ceil(0.05 * face.height - 1e-4));
+    const cv::Rect core(face.x + tx, face.y + ty, face.width - 2 * tx, face.height - 2 * ty);
+    EXPECT_EQ(w.rect & core, core) << w.aspect.name << " " << w.rect << " face " << face;
+  }
+  EXPECT_EQ(r->windows[0].rect.size(), cv::Size(512, 195));
 }
 
 }  // namespace
