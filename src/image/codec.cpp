@@ -14,17 +14,13 @@
 #include <opencv2/imgproc.hpp>
 
 #include "core/files.h"
+#include "core/limits.h"
 #include "image/color_profile.h"
+#include "image/jpeg_decode.h"
 #include "image/png_encode.h"
 
 namespace atelier::image {
 namespace {
-
-std::string megapixels(std::uint64_t px) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f MP", double(px) / 1e6);
-  return buf;
-}
 
 // OpenCV BGR(A) <-> our RGB(A); other channel counts are returned as they are.
 cv::Mat swap_red_blue(const cv::Mat& m) {
@@ -68,6 +64,10 @@ class MutedStderr {
 
 void set_decoder_messages(bool enabled) { g_decoder_messages.store(enabled); }
 
+DecodeLimits decode_limits(const Limits& limits) {
+  return DecodeLimits{.max_pixels = limits.max_input_pixels, .max_bytes = limits.max_input_bytes};
+}
+
 Image apply_orientation(const Image& img, int orientation) {
   const cv::Mat& m = img.mat();
   cv::Mat out;
@@ -93,18 +93,24 @@ Result<Image> decode_image(std::span<const std::uint8_t> bytes, const DecodeLimi
   ATELIER_ASSIGN_OR_RETURN(ImageHeader header, probe_image(bytes));
   const std::uint64_t px = std::uint64_t(header.width) * std::uint64_t(header.height);
   if (px > limits.max_pixels) {
-    return resource_exhausted("image is " + megapixels(px) + " (" + std::to_string(header.width) + "x" +
+    return resource_exhausted("image is " + format_pixels(px) + " (" + std::to_string(header.width) + "x" +
                               std::to_string(header.height) + "), more than the " +
-                              megapixels(limits.max_pixels) + " limit");
+                              format_pixels(limits.max_pixels) + " limit");
   }
   const std::string kind(format_name(header.format));
   cv::Mat decoded;
-  try {
-    cv::Mat buf(1, int(bytes.size()), CV_8U, const_cast<std::uint8_t*>(bytes.data()));
-    MutedStderr muted;
-    decoded = cv::imdecode(buf, cv::IMREAD_UNCHANGED);
-  } catch (const cv::Exception& e) {
-    return invalid_argument("corrupt or truncated " + kind + " image (decoder error)");
+  bool rgb_order = false;  // OpenCV decodes to BGR(A); decode_jpeg to RGB
+  if (header.format == Format::kJpeg) {
+    ATELIER_ASSIGN_OR_RETURN(decoded, detail::decode_jpeg(bytes));
+    rgb_order = true;
+  } else {
+    try {
+      cv::Mat buf(1, int(bytes.size()), CV_8U, const_cast<std::uint8_t*>(bytes.data()));
+      MutedStderr muted;
+      decoded = cv::imdecode(buf, cv::IMREAD_UNCHANGED);
+    } catch (const cv::Exception& e) {
+      return invalid_argument("corrupt or truncated " + kind + " image (decoder error)");
+    }
   }
   if (decoded.empty()) return invalid_argument("corrupt or truncated " + kind + " image (decoder failed)");
   if (decoded.cols != header.width || decoded.rows != header.height) {
@@ -124,7 +130,7 @@ Result<Image> decode_image(std::span<const std::uint8_t> bytes, const DecodeLimi
   } else if (decoded.channels() > 4) {
     return invalid_argument("unsupported " + kind + " image with " + std::to_string(decoded.channels()) + " channels");
   }
-  Image img = convert_to_srgb(Image(swap_red_blue(decoded)), header.icc_profile);
+  Image img = convert_to_srgb(Image(rgb_order ? decoded : swap_red_blue(decoded)), header.icc_profile);
   return apply_orientation(img, header.orientation);
 }
 

@@ -9,6 +9,7 @@
 #include <span>
 #include <vector>
 
+#include "core/limits.h"
 #include "core/status.h"
 #include "image/format.h"
 #include "image/image.h"
@@ -20,9 +21,17 @@ struct DecodeLimits {
   std::uint64_t max_bytes = 512ull << 20;      // encoded file size
 };
 
+// The input side of a request's limits (core/limits.h: max_input_pixels, max_input_bytes).
+DecodeLimits decode_limits(const Limits& limits);
+
 // Errors (messages without a file name; read_image prefixes it):
 //   kInvalidArgument "unsupported image format (...)", "corrupt or truncated X image (...)"
-//   kResourceExhausted "image is 120.0 MP (12000x10000), more than the 100 MP limit"
+//   kResourceExhausted "image is 120.0 MP (12000x10000), more than the 100.0 MP limit"
+//   (sizes in core's format_pixels: a limit of 1 reads "more than the 1 pixel limit").
+// JPEGs are decoded by libjpeg directly (jpeg_decode.h) so that image data that ends early
+// or is damaged is an error, not a half-grey picture; PNG chunk checksums are checked (PNG
+// image data by libpng, the other chunks by probe_image); WebP, TIFF and BMP decoder
+// failures are errors.
 Result<Image> decode_image(std::span<const std::uint8_t> bytes, const DecodeLimits& limits = {});
 
 // read_file + decode_image; every message starts with "PATH: ".

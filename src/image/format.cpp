@@ -163,6 +163,12 @@ Result<ImageHeader> probe_png(Bytes b) {
     std::uint64_t len = be32(&b[pos]);
     const std::uint8_t* type = &b[pos + 4];
     if (pos + 12 + len > b.size()) return corrupt(Format::kPng, "chunk runs past the end");
+    // libpng checks the image data's checksums itself (IDAT: the bulk of the file) but only
+    // warns about the other chunks' and drops them; a damaged chunk is a damaged file.
+    if (std::memcmp(type, "IDAT", 4) != 0 &&
+        crc32(crc32(0, type, 4), type + 4, uInt(len)) != be32(&b[pos + 8 + std::size_t(len)])) {
+      return corrupt(Format::kPng, "bad checksum in the " + std::string(reinterpret_cast<const char*>(type), 4) + " chunk");
+    }
     if (first) {
       if (std::memcmp(type, "IHDR", 4) != 0 || len < 13) return corrupt(Format::kPng, "no IHDR chunk");
       h.width = int(std::min<std::uint32_t>(be32(&b[pos + 8]), 0x7fffffff));

@@ -3,6 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <cstdio>  // before jpeglib.h
+#include <jpeglib.h>
+#include <zlib.h>
 
 #include "support/test_support.h"
 
@@ -165,7 +170,9 @@ TEST(Codec, RejectsBadInputWithExactReasons) {
 
   DecodeLimits small;
   small.max_pixels = 1000;
-  EXPECT_EQ(reason(png, small), "image is 0.0 MP (64x48), more than the 0.0 MP limit");
+  EXPECT_EQ(reason(png, small), "image is 3072 pixels (64x48), more than the 1000 pixels limit");
+  small.max_pixels = 1;  // --max-pixels 1: not "0.0 MP"
+  EXPECT_EQ(reason(png, small), "image is 3072 pixels (64x48), more than the 1 pixel limit");
   small.max_pixels = 3'000'000;
   cv::Mat big(2000, 2000, CV_8UC1, cv::Scalar(0));
   EXPECT_EQ(reason(encode_bgr(big, ".png"), small), "image is 4.0 MP (2000x2000), more than the 3.0 MP limit");
@@ -198,6 +205,130 @@ TEST(Codec, WritesAtomicallyAndRefusesAlphaInJpeg) {
   }
   EXPECT_EQ(write_image(dir.path() / "out.gif", rgba).message(),
             (dir.path() / "out.gif").string() + ": unknown output format (use .png, .webp, .jpg, .tif or .bmp)");
+}
+
+// A JPEG cut in the middle of its image data, with an end-of-image marker appended: the
+// structure looks complete, libjpeg fills the rest with grey and only warns.
+TEST(Codec, JpegCutMidScanIsCorrupt) {
+  cv::Mat photo = testing::pattern_rgb(640, 480);
+  std::vector<std::uint8_t> jpg = encode_bgr(photo, ".jpg");
+  for (double part : {0.3, 0.5, 0.8}) {
+    std::vector<std::uint8_t> cut(jpg.begin(), jpg.begin() + std::ptrdiff_t(double(jpg.size()) * part));
+    cut.push_back(0xFF);
+    cut.push_back(0xD9);
+    auto r = decode_image(cut);
+    ASSERT_FALSE(r.ok()) << part;
+    EXPECT_EQ(r.status().message(), "corrupt or truncated JPEG image (image data cut short)") << part;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  }
+  // The whole file still decodes, and bytes after the end marker do no harm.
+  std::vector<std::uint8_t> trailing = jpg;
+  trailing.insert(trailing.end(), {'t', 'r', 'a', 'i', 'l'});
+  auto whole = decode_image(trailing);
+  ASSERT_TRUE(whole.ok()) << whole.status().message();
+  // The same pixels as OpenCV's own decoder (the same libjpeg underneath).
+  cv::Mat rgb;
+  cv::cvtColor(cv::imdecode(jpg, cv::IMREAD_COLOR), rgb, cv::COLOR_BGR2RGB);
+  EXPECT_LE(cv::norm(whole->mat(), rgb, cv::NORM_INF), 1.0);
+  // Damage in the header is a fatal libjpeg error, named as such.
+  std::vector<std::uint8_t> bad_tables = jpg;
+  for (std::size_t i = 2; i + 3 < bad_tables.size(); ++i) {
+    if (bad_tables[i] == 0xFF && bad_tables[i + 1] == 0xC4) {  // DHT: claim table class 7
+      bad_tables[i + 4] = 0x70;
+      break;
+    }
+  }
+  auto r = decode_image(bad_tables);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message().rfind("corrupt or truncated JPEG image (", 0), 0u) << r.status().message();
+}
+
+TEST(Codec, JpegGrayAndCmykDecode) {
+  cv::Mat gray(16, 24, CV_8UC1, cv::Scalar(77));
+  auto g = decode_image(encode_bgr(gray, ".jpg", {cv::IMWRITE_JPEG_QUALITY, 100}));
+  ASSERT_TRUE(g.ok()) << g.status().message();
+  EXPECT_EQ(g->channels(), 1);
+  EXPECT_NEAR(g->mat().at<std::uint8_t>(8, 8), 77, 1);
+
+  // An Adobe-style (inverted) CMYK JPEG written with libjpeg: C'=255, M'=128, Y'=0, K'=200
+  // (stored values, 255 = no ink) is R = 200, G = 100, B = 0.
+  jpeg_compress_struct c{};
+  jpeg_error_mgr err{};
+  c.err = jpeg_std_error(&err);
+  jpeg_create_compress(&c);
+  unsigned char* mem = nullptr;
+  unsigned long mem_size = 0;
+  jpeg_mem_dest(&c, &mem, &mem_size);
+  c.image_width = 16;
+  c.image_height = 16;
+  c.input_components = 4;
+  c.in_color_space = JCS_CMYK;
+  jpeg_set_defaults(&c);
+  jpeg_set_quality(&c, 100, TRUE);
+  jpeg_start_compress(&c, TRUE);
+  std::vector<std::uint8_t> row(16 * 4);
+  for (int x = 0; x < 16; ++x) {
+    row[std::size_t(x) * 4 + 0] = 255;
+    row[std::size_t(x) * 4 + 1] = 128;
+    row[std::size_t(x) * 4 + 2] = 0;
+    row[std::size_t(x) * 4 + 3] = 200;
+  }
+  while (c.next_scanline < c.image_height) {
+    JSAMPROW r = row.data();
+    jpeg_write_scanlines(&c, &r, 1);
+  }
+  jpeg_finish_compress(&c);
+  jpeg_destroy_compress(&c);
+  std::vector<std::uint8_t> cmyk(mem, mem + mem_size);
+  std::free(mem);
+  auto img = decode_image(cmyk);
+  ASSERT_TRUE(img.ok()) << img.status().message();
+  ASSERT_EQ(img->channels(), 3);
+  const cv::Vec3b p = img->mat().at<cv::Vec3b>(8, 8);
+  EXPECT_NEAR(p[0], 200, 3);
+  EXPECT_NEAR(p[1], 100, 3);
+  EXPECT_NEAR(p[2], 0, 3);
+}
+
+// libpng only warns about a damaged ancillary chunk (and drops it); probe_image checks the
+// checksum of every chunk but the image data (which libpng checks itself).
+TEST(Codec, PngChunkWithABadChecksumIsCorrupt) {
+  std::vector<std::uint8_t> png = encode_bgr(quadrants_bgr(64, 48), ".png");
+  auto chunk = [](const std::string& type, const std::string& data, bool good_crc) {
+    std::vector<std::uint8_t> c;
+    const std::uint32_t len = std::uint32_t(data.size());
+    for (int s = 24; s >= 0; s -= 8) c.push_back(std::uint8_t(len >> s));
+    std::string body = type + data;
+    c.insert(c.end(), body.begin(), body.end());
+    std::uint32_t crc = std::uint32_t(crc32(0, reinterpret_cast<const Bytef*>(body.data()), uInt(body.size())));
+    if (!good_crc) crc ^= 1;
+    for (int s = 24; s >= 0; s -= 8) c.push_back(std::uint8_t(crc >> s));
+    return c;
+  };
+  for (bool good : {true, false}) {
+    std::vector<std::uint8_t> with_text = png;
+    auto text = chunk("tEXt", std::string("Comment\0hello", 13), good);
+    with_text.insert(with_text.begin() + 33, text.begin(), text.end());  // after IHDR
+    auto r = decode_image(with_text);
+    if (good) {
+      ASSERT_TRUE(r.ok()) << r.status().message();
+      EXPECT_EQ(corners(*r), "RGWB");
+    } else {
+      EXPECT_EQ(r.status().message(), "corrupt or truncated PNG image (bad checksum in the tEXt chunk)");
+    }
+  }
+  std::vector<std::uint8_t> bad_header = png;
+  bad_header[20] ^= 0x01;  // inside IHDR's data (the height)
+  EXPECT_EQ(decode_image(bad_header).status().message(), "corrupt or truncated PNG image (bad checksum in the IHDR chunk)");
+}
+
+TEST(Codec, DecodeLimitsComeFromTheRequestLimits) {
+  Limits l;
+  l.max_input_pixels = 12;
+  l.max_input_bytes = 34;
+  const DecodeLimits d = decode_limits(l);
+  EXPECT_EQ(d.max_pixels, 12u);
+  EXPECT_EQ(d.max_bytes, 34u);
 }
 
 }  // namespace
