@@ -1,12 +1,17 @@
 #include "cli/design_command.h"
 
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include "cli/common.h"
+#include "core/file_plan.h"
+#include "core/limits.h"
 #include "core/text.h"
 #include "design/engine.h"
+#include "design/image_source.h"
 #include "design/renderer.h"
 #include "design/scene_json.h"
 #include "genai/serializer.h"
@@ -16,46 +21,91 @@ namespace {
 namespace fs = std::filesystem;
 
 // Loads a design, printing its warnings (not errors) one line each unless quiet.
-Result<design::LoadedScene> load(const std::string& path, bool quiet) {
-  auto loaded = design::load_scene(path);
+Result<design::LoadedScene> load(const std::string& path, bool quiet, const design::LoadOptions& options = {}) {
+  auto loaded = design::load_scene(path, options);
   if (loaded.ok() && !quiet) {
     for (const auto& w : loaded->warnings) std::fprintf(stderr, "atelier: warning: %s\n", w.c_str());
   }
   return loaded;
 }
 
+void print_warning(const std::string& message) { std::fprintf(stderr, "atelier: warning: %s\n", message.c_str()); }
+
+std::string lower_extension(const std::string& path) {
+  std::string ext = fs::path(path).extension().string();
+  for (char& c : ext) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return ext;
+}
+
+// Every image source of `scene` as an input of `plan` ("the image of block 7").
+void add_image_sources(FilePlan& plan, const design::Scene& scene, const fs::path& base_dir) {
+  for (const design::ImageSource& s : design::image_sources(scene, base_dir)) {
+    if (!s.url) plan.add_input(s.path, "the image of block " + std::to_string(s.block));
+  }
+}
+
 struct RenderArgs {
   std::string design;
   std::string output;
-  int page = 0;  // 1-based; 0: the first page (PNG, SVG) or every page (PDF)
+  std::optional<int> page;  // from 1; none: the first page (PNG, SVG, JPEG, WebP) or every page (PDF)
   double scale = 1.0;
   bool quiet = false;
+  bool strict = false;
 };
 
 int run_render(const RenderArgs& a) {
   if (!(a.scale > 0 && a.scale <= 16)) return print_error("--scale: expected a number in (0, 16]"), kExitUsage;
-  const std::string ext = fs::path(a.output).extension().string();
-  if (ext != ".png" && ext != ".pdf" && ext != ".svg" && ext != ".jpg" && ext != ".webp") {
+  if (a.page && *a.page < 1) return print_error("--page: pages are counted from 1"), kExitUsage;
+  const std::string ext = lower_extension(a.output);
+  const bool raster = ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".webp";
+  if (!raster && ext != ".pdf" && ext != ".svg") {
     return print_error(a.output + ": unknown output format (use .png, .pdf, .svg, .jpg or .webp)"), kExitUsage;
   }
-  auto loaded = load(a.design, a.quiet);
+  // The renderer reports every image it cannot draw, with the reason: no load-time check.
+  auto loaded = load(a.design, a.quiet, {.check_image_sources = false});
   if (!loaded.ok()) return print_error(loaded.status().message()), kExitFailed;
-  const int pages = int(loaded->scene.pages.size());
-  if (a.page < 0 || a.page > pages) {
-    return print_error("--page " + std::to_string(a.page) + ": " + a.design + " has " + std::to_string(pages) +
+  const design::Scene& scene = loaded->scene;
+  const fs::path base_dir = fs::path(a.design).parent_path();
+
+  // Every check before any work: outputs against inputs, the page, the output size.
+  FilePlan plan;
+  plan.add_input(a.design, "the design");
+  add_image_sources(plan, scene, base_dir);
+  plan.add_output(a.output, "-o");
+  if (Status s = plan.check(); !s.ok()) return print_error(s.message()), kExitUsage;
+  const int pages = int(scene.pages.size());
+  if (a.page && *a.page > pages) {
+    return print_error("--page " + std::to_string(*a.page) + ": " + a.design + " has " + std::to_string(pages) +
                        " page" + (pages == 1 ? "" : "s")),
            kExitUsage;
   }
-  std::optional<int> page;
-  if (a.page > 0) page = a.page - 1;
+  std::optional<int> page;  // 0-based for the renderer
+  if (a.page) page = *a.page - 1;
   else if (ext != ".pdf") page = 0;
+  design::RenderReport report;
   design::RenderOptions opt;
   opt.scale = a.scale;
-  opt.base_dir = fs::path(a.design).parent_path();
-  if (Status s = design::render_to_file(loaded->scene, a.output, page, opt); !s.ok()) {
-    return print_error(s.message()), kExitFailed;
+  opt.base_dir = base_dir;
+  opt.limits = Limits{};
+  opt.report = &report;
+  opt.strict = a.strict;
+  if (raster) {
+    if (Status s = design::check_page_size(scene, page.value_or(0), opt); !s.ok()) {
+      return print_error(a.design + ": " + s.message()), kExitUsage;
+    }
   }
-  if (!a.quiet) std::printf("%s -> %s\n", a.design.c_str(), a.output.c_str());
+  Status rendered = design::render_to_file(scene, a.output, page, opt);
+  if (!rendered.ok() && a.strict && !report.issues.empty()) {
+    for (const auto& issue : report.issues) print_error(a.design + ": " + issue.message);
+    return print_error(a.output + ": not written (--strict: " + std::to_string(report.issues.size()) + " problem" +
+                       (report.issues.size() == 1 ? "" : "s") + ")"),
+           kExitFailed;
+  }
+  if (!rendered.ok()) return print_error(rendered.message()), kExitFailed;
+  if (!a.quiet) {
+    for (const auto& issue : report.issues) print_warning(a.design + ": " + issue.message);
+    std::printf("%s -> %s\n", a.design.c_str(), a.output.c_str());
+  }
   return kExitOk;
 }
 
@@ -112,10 +162,20 @@ int run_info(const DesignArgs& a) {
   return kExitOk;
 }
 
+// "d.json: block 7: MESSAGE" (MESSAGE may already start with "block 7").
+std::string in_block(const DesignArgs& a, const std::string& message) {
+  const std::string block = "block " + std::to_string(a.id);
+  const bool named = message.rfind(block, 0) == 0 && (message.size() == block.size() || message[block.size()] == ':' ||
+                                                      message[block.size()] == ' ');
+  return a.design + ": " + (named ? message : block + ": " + message);
+}
+
 int run_set(const DesignArgs& a) {
   if (a.assignments.empty()) return print_error("design set: give at least one PROPERTY=VALUE"), kExitUsage;
   auto loaded = load(a.design, a.quiet);
   if (!loaded.ok()) return print_error(loaded.status().message()), kExitFailed;
+  const fs::path base_dir = fs::path(a.design).parent_path();
+  const design::Scene original = loaded->scene;
   design::Engine engine(std::move(loaded->scene));
   if (!engine.block(a.id)) return print_error(a.design + ": no block " + std::to_string(a.id)), kExitUsage;
   engine.begin("design set");
@@ -123,25 +183,44 @@ int run_set(const DesignArgs& a) {
     const auto eq = assignment.find('=');
     if (eq == std::string::npos || eq == 0) {
       (void)engine.rollback();  // nothing was saved: the scene is dropped anyway
-      return print_error("expected PROPERTY=VALUE, got '" + assignment + "'"), kExitUsage;
+      return print_error(a.design + ": expected PROPERTY=VALUE, got '" + assignment + "'"), kExitUsage;
     }
     const std::string name = assignment.substr(0, eq);
     const design::PropertyInfo* info = design::find_property(name);
     if (!info) {
       (void)engine.rollback();  // nothing was saved: the scene is dropped anyway
-      return print_error("unknown property '" + name + "'"), kExitUsage;
+      return print_error(in_block(a, "unknown property '" + name + "'")), kExitUsage;
     }
     auto value = design::parse_property(*info, std::string_view(assignment).substr(eq + 1));
     Status s = value.ok() ? engine.set(a.id, name, *value) : value.status();
     if (!s.ok()) {
       (void)engine.rollback();  // nothing was saved: the scene is dropped anyway
-      return print_error(s.message()), kExitUsage;
+      return print_error(in_block(a, s.message())), kExitUsage;
     }
   }
-  if (Status s = engine.commit(); !s.ok()) return print_error(s.message()), kExitFailed;
+  if (Status s = engine.commit(); !s.ok()) return print_error(in_block(a, s.message())), kExitFailed;
   const std::string out = a.output.empty() ? a.design : a.output;
+  if (!a.output.empty()) {
+    // -o may be the design itself (the default without -o), never one of its images.
+    FilePlan plan;
+    add_image_sources(plan, original, base_dir);
+    add_image_sources(plan, engine.scene(), base_dir);
+    plan.add_output(a.output, "-o");
+    if (Status s = plan.check(); !s.ok()) return print_error(s.message()), kExitUsage;
+  }
+  const design::Block& block = *engine.scene().find(a.id);
   if (Status s = design::save_scene(out, engine.scene()); !s.ok()) return print_error(s.message()), kExitFailed;
-  if (!a.quiet) std::printf("%s: block %lld updated -> %s\n", a.design.c_str(), a.id, out.c_str());
+  if (!a.quiet) {
+    if (block.type == design::BlockType::kText) {
+      if (auto fit = design::fit_text(block); fit.ok() && fit->cut()) {
+        print_warning(a.design + ": " + design::text_cut_message(block, *fit));
+      }
+    }
+    if (block.type == design::BlockType::kImage && !block.image.source.empty()) {
+      if (Status s = design::check_image_source(block.image.source, base_dir); !s.ok()) print_warning(in_block(a, s.message()));
+    }
+    std::printf("%s: block %lld updated -> %s\n", a.design.c_str(), a.id, out.c_str());
+  }
   return kExitOk;
 }
 
@@ -154,6 +233,8 @@ std::function<int()> add_render_command(CLI::App& app) {
   cmd->add_option("-o,--output", a->output, "Output: .png, .pdf, .svg (or .jpg/.webp previews)")->required();
   cmd->add_option("--page", a->page, "Page number, from 1 (default: the first; PDF: every page)");
   cmd->add_option("--scale", a->scale, "Output pixels per design unit, e.g. 2 for high density (default 1)");
+  cmd->add_flag("--strict", a->strict,
+                "Fail (exit 1, nothing written) on any warning: an image that cannot be drawn, text cut to its box");
   cmd->add_flag("-q,--quiet", a->quiet, "Errors only");
   return [a]() { return run_render(*a); };
 }

@@ -1,12 +1,13 @@
-// Image blocks: decoding (image::read_image) into cairo surfaces, a process-wide cache of
+// Image blocks: decoding (image_source.h: read_image_source) into cairo surfaces, a process-wide cache of
 // decoded images, fitting (cover / contain / fill) and the missing-image placeholder.
 //
 // The cache holds decoded images already converted to cairo's premultiplied ARGB32, keyed
 // by absolute path + modification time + size, and downscaled renditions of them (see
 // draw_image), least recently used first out (at most kMaxEntries surfaces and kMaxBytes
-// of pixels). A file that cannot be decoded is remembered as such (same key), so a broken
-// file is not decoded again at every render; a missing file is not remembered (it may
-// appear later). Decoding happens outside the lock.
+// of pixels). A file that cannot be decoded is remembered with its reason (same key, which
+// includes the decode limits), so a broken file is not decoded again at every render; a
+// missing or unreadable file is not remembered (it may appear later). Decoding happens
+// outside the lock.
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
@@ -19,6 +20,7 @@
 #include <string>
 #include <system_error>
 
+#include "design/image_source.h"
 #include "design/render_internal.h"
 #include "image/codec.h"
 
@@ -68,30 +70,57 @@ SurfacePtr to_surface(const image::Image& img) {
   return s;
 }
 
-// Premultiplied surfaces keyed by file (path, mtime, size) and, for downscaled renditions,
-// the rendition's pixel size (0×0: the image as decoded).
+// A decoded image (or rendition) ready to draw, or why there is none.
+struct Loaded {
+  SurfacePtr surface;  // nullptr when `status` is an error
+  Status status;
+};
+
+// Premultiplied surfaces keyed by file (path, mtime, size), the decode limits and, for
+// downscaled renditions, the rendition's pixel size (0×0: the image as decoded).
 class ImageCache {
  public:
-  // A new reference to the decoded image at `path` — or, when `size` is not 0×0, to a
-  // rendition of it resized to that many pixels — or nullptr when it cannot be read.
-  SurfacePtr get(const fs::path& path, cv::Size size = {}) {
+  // A new reference to the decoded image at `path` (a regular file: the caller checked it
+  // with check_image_source) — or, when `size` is not 0×0, to a rendition of it resized to
+  // that many pixels — or the reason it cannot be drawn (image_source.h).
+  Loaded get(const fs::path& path, const image::DecodeLimits& limits, cv::Size size = {}) {
     std::error_code ec;
     const auto mtime = fs::last_write_time(path, ec);
-    if (ec) return nullptr;
-    const auto file_size = fs::file_size(path, ec);
-    if (ec) return nullptr;
+    const auto file_size = ec ? 0 : fs::file_size(path, ec);
+    if (ec) return {nullptr, check_image_source(path.string(), {})};  // gone in between
     fs::path absolute = fs::absolute(path, ec);
     if (ec) absolute = path;
-    const Key key{absolute.lexically_normal().string(), mtime, file_size, size};
-    if (std::optional<SurfacePtr> hit = find(key)) return std::move(*hit);
-    SurfacePtr surface;
+    const Key key{absolute.lexically_normal().string(), mtime, file_size, limits.max_pixels, limits.max_bytes, size};
+    if (std::optional<Loaded> hit = find(key)) return std::move(*hit);
+    Loaded loaded;
     if (size.area() == 0) {
-      if (Result<image::Image> img = image::read_image(path); img.ok()) surface = to_surface(*img);
-    } else if (SurfacePtr full = get(path); full) {
-      surface = resized(full.get(), size);
+      Result<image::Image> img = read_image_source(path.string(), {}, limits);
+      if (img.ok()) {
+        loaded.surface = to_surface(*img);
+        if (!loaded.surface) {
+          const std::string size = std::to_string(img->width()) + "x" + std::to_string(img->height());
+          loaded.status = std::max(img->width(), img->height()) > 32767
+                              ? resource_exhausted("image " + path.string() + ": too large to draw (" + size +
+                                                   ", more than 32767 pixels a side)")
+                              : invalid_argument("image " + path.string() + ": cannot be drawn (" + size +
+                                                 ", unsupported pixel format)");
+        }
+      } else {
+        loaded.status = img.status();
+      }
+    } else {
+      loaded = get(path, limits);
+      if (loaded.surface) {
+        loaded.surface = resized(loaded.surface.get(), size);
+        if (!loaded.surface) loaded.status = resource_exhausted("image " + path.string() + ": out of memory");
+      }
     }
-    insert(key, surface);
-    return surface;
+    // A missing or unreadable file is not remembered: it may appear (or be fixed) later.
+    if (loaded.surface || (loaded.status.code() != StatusCode::kNotFound &&
+                           loaded.status.code() != StatusCode::kPermissionDenied)) {
+      insert(key, loaded);
+    }
+    return loaded;
   }
 
  private:
@@ -99,27 +128,31 @@ class ImageCache {
     std::string path;
     fs::file_time_type mtime;
     std::uintmax_t file_size = 0;
+    std::uint64_t max_pixels = 0;
+    std::uint64_t max_bytes = 0;
     cv::Size size;
     bool operator==(const Key&) const = default;
   };
   struct Entry {
     Key key;
-    SurfacePtr surface;  // nullptr: the file could not be decoded
+    SurfacePtr surface;  // nullptr: the file could not be decoded (`status` says why)
+    Status status;
     std::size_t bytes = 0;
   };
 
-  std::optional<SurfacePtr> find(const Key& key) {
+  std::optional<Loaded> find(const Key& key) {
     std::lock_guard lock(mu_);
     for (auto it = entries_.begin(); it != entries_.end(); ++it) {
       if (it->key == key) {
         entries_.splice(entries_.begin(), entries_, it);
-        return it->surface ? SurfacePtr(cairo_surface_reference(it->surface.get())) : nullptr;
+        return Loaded{it->surface ? SurfacePtr(cairo_surface_reference(it->surface.get())) : nullptr, it->status};
       }
     }
     return std::nullopt;
   }
 
-  void insert(const Key& key, const SurfacePtr& surface) {
+  void insert(const Key& key, const Loaded& loaded) {
+    const SurfacePtr& surface = loaded.surface;
     std::size_t bytes = 64;
     if (surface) {
       bytes += std::size_t(cairo_image_surface_get_stride(surface.get())) *
@@ -129,13 +162,16 @@ class ImageCache {
     std::lock_guard lock(mu_);
     // Older versions of the file (and their renditions) are of no more use.
     std::erase_if(entries_, [&](const Entry& e) {
-      if (e.key.path != key.path || (e.key.mtime == key.mtime && e.key.file_size == key.file_size && e.key.size != key.size)) {
+      if (e.key.path != key.path || (e.key.mtime == key.mtime && e.key.file_size == key.file_size &&
+                                     (e.key.size != key.size || e.key.max_pixels != key.max_pixels ||
+                                      e.key.max_bytes != key.max_bytes))) {
         return false;
       }
       bytes_ -= e.bytes;
       return true;
     });
-    entries_.push_front(Entry{key, surface ? SurfacePtr(cairo_surface_reference(surface.get())) : nullptr, bytes});
+    entries_.push_front(
+        Entry{key, surface ? SurfacePtr(cairo_surface_reference(surface.get())) : nullptr, loaded.status, bytes});
     bytes_ += bytes;
     while (entries_.size() > kMaxEntries || bytes_ > kMaxBytes) {
       bytes_ -= entries_.back().bytes;
@@ -195,7 +231,7 @@ void draw_placeholder(cairo_t* cr, double w, double h, double radius, double alp
   cairo_restore(cr);
 }
 
-void draw_image(cairo_t* cr, const Block& b, double alpha, const fs::path& base_dir) {
+void draw_image(cairo_t* cr, const Block& b, double alpha, const RenderOptions& options) {
   const double w = b.width, h = b.height;
   if (!(w > 0) || !(h > 0)) return;
   if (b.fill.enabled) {  // behind the image: shows around a contained one
@@ -205,11 +241,20 @@ void draw_image(cairo_t* cr, const Block& b, double alpha, const fs::path& base_
   }
   SurfacePtr surface;
   fs::path source_path;
+  const image::DecodeLimits limits = image::decode_limits(options.limits);
   if (!b.image.source.empty()) {
-    fs::path path(b.image.source);
-    if (path.is_relative() && !base_dir.empty()) path = base_dir / path;
-    surface = image_cache().get(path);
-    source_path = std::move(path);
+    // Checked before the cache is asked: a source that became a FIFO or a folder is never
+    // opened, and a missing one is reported as missing.
+    Status usable = check_image_source(b.image.source, options.base_dir);
+    if (usable.ok()) {
+      source_path = resolve_image_source(b.image.source, options.base_dir);
+      Loaded loaded = image_cache().get(source_path, limits);
+      surface = std::move(loaded.surface);
+      usable = loaded.status;
+    }
+    if (!usable.ok() && options.report != nullptr) {
+      options.report->issues.push_back({b.id, "block " + std::to_string(b.id) + ": " + usable.message()});
+    }
   }
   if (!surface) {
     draw_placeholder(cr, w, h, b.corner_radius, alpha);
@@ -254,7 +299,7 @@ void draw_image(cairo_t* cr, const Block& b, double alpha, const fs::path& base_
   const double dev_x = std::hypot(m.xx, m.yx) * sx, dev_y = std::hypot(m.xy, m.yy) * sy;
   if ((dev_x < 0.99 || dev_y < 0.99) && cairo_surface_get_type(cairo_get_group_target(cr)) == CAIRO_SURFACE_TYPE_IMAGE) {
     const cv::Size size(int(std::clamp(std::ceil(iw * dev_x), 1.0, iw)), int(std::clamp(std::ceil(ih * dev_y), 1.0, ih)));
-    if (SurfacePtr rendition = image_cache().get(source_path, size); rendition) {
+    if (SurfacePtr rendition = image_cache().get(source_path, limits, size).surface; rendition) {
       surface = std::move(rendition);
       sx *= iw / size.width;
       sy *= ih / size.height;

@@ -56,8 +56,9 @@ const std::array<std::uint8_t, 256 * 256>& unpremultiply_lut();
 // --- text (render_text.cpp) ---
 
 // Draws a text block (fill behind the box, the text, a stroke around the glyphs) in its
-// local frame with the block's opacity applied.
-void draw_text(cairo_t* cr, const Block& b, double alpha);
+// local frame with the block's opacity applied; a text cut to its box is added to
+// `report` (when not null).
+void draw_text(cairo_t* cr, const Block& b, double alpha, RenderReport* report);
 
 // The font size a text block is drawn at: its own, or for AutoFit::kShrink the largest
 // size not above it at which the text fits the box.
@@ -65,9 +66,11 @@ double effective_font_size(const Block& b);
 
 // --- images (render_image.cpp) ---
 
-// Draws an image block in its local frame: its fill (if on) behind, the decoded image fitted to the box, clipped to
-// its rounded corners, with `alpha`; a placeholder when the source cannot be read.
-void draw_image(cairo_t* cr, const Block& b, double alpha, const std::filesystem::path& base_dir);
+// Draws an image block in its local frame: its fill (if on) behind, the decoded image
+// fitted to the box, clipped to its rounded corners, with `alpha`; a placeholder when the
+// source cannot be used (image_source.h; options.base_dir and options.limits), reported
+// to options.report (when not null).
+void draw_image(cairo_t* cr, const Block& b, double alpha, const RenderOptions& options);
 
 // Draws the neutral "missing image" placeholder over the box [0,w]×[0,h].
 void draw_placeholder(cairo_t* cr, double w, double h, double radius, double alpha);

@@ -227,7 +227,31 @@ double effective_font_size(const Block& b) {
   return lo;
 }
 
-void draw_text(cairo_t* cr, const Block& b, double alpha) {
+// Limits a layout to the box's height (AutoFit::kNone and kShrink): the lines below are
+// dropped, a paragraph cut in the middle ends with an ellipsis. Returns the number of
+// lines before and after, so a caller can tell that text was cut.
+std::pair<int, int> limit_to_box(PangoLayout* l, const Block& b) {
+  const int before = pango_layout_get_line_count(l);
+  pango_layout_set_height(l, pango_units_from_double(std::max(b.height, 0.0) + kFitTolerance));
+  pango_layout_set_ellipsize(l, PANGO_ELLIPSIZE_END);
+  return {before, pango_layout_get_line_count(l)};
+}
+
+// The lines drawn when not all of them fit: those that start above the box's bottom.
+int lines_shown(PangoLayout* l, const Block& b) {
+  const int n = pango_layout_get_line_count(l);
+  PangoLayoutIter* it = pango_layout_get_iter(l);
+  int shown = 0;
+  do {
+    PangoRectangle r;
+    pango_layout_iter_get_line_extents(it, nullptr, &r);
+    if (pango_units_to_double(r.y + r.height) <= std::max(b.height, 0.0) + kFitTolerance || shown == 0) ++shown;
+  } while (shown < n && pango_layout_iter_next_line(it));
+  pango_layout_iter_free(it);
+  return shown;
+}
+
+void draw_text(cairo_t* cr, const Block& b, double alpha, RenderReport* report) {
   const TextProps& t = b.text;
   if (b.fill.enabled && b.width > 0 && b.height > 0) {
     rounded_rect_path(cr, 0, 0, b.width, b.height, b.corner_radius);
@@ -241,8 +265,16 @@ void draw_text(cairo_t* cr, const Block& b, double alpha) {
   pango_cairo_update_context(cr, fonts.render);
   LayoutPtr layout = make_layout(fonts.render, b, size);
   if (t.auto_fit != AutoFit::kGrowHeight) {
-    pango_layout_set_height(layout.get(), pango_units_from_double(std::max(b.height, 0.0) + kFitTolerance));
-    pango_layout_set_ellipsize(layout.get(), PANGO_ELLIPSIZE_END);
+    PangoRectangle logical;
+    pango_layout_get_extents(layout.get(), nullptr, &logical);
+    if (pango_units_to_double(logical.height) > std::max(b.height, 0.0) + kFitTolerance) {
+      const int lines = pango_layout_get_line_count(layout.get());
+      limit_to_box(layout.get(), b);
+      if (report != nullptr) {
+        const TextFit fit{size, lines, lines_shown(layout.get(), b)};
+        if (fit.cut()) report->issues.push_back({b.id, text_cut_message(b, fit)});
+      }
+    }
   }
   cairo_move_to(cr, 0, 0);
   set_color(cr, t.color, alpha);
@@ -258,6 +290,28 @@ void draw_text(cairo_t* cr, const Block& b, double alpha) {
 }
 
 }  // namespace render_detail
+
+Result<TextFit> fit_text(const Block& b) {
+  if (b.type != BlockType::kText) return invalid_argument("block " + std::to_string(b.id) + " is not a text block");
+  TextFit fit;
+  fit.font_size = render_detail::effective_font_size(b);
+  if (b.text.content.empty() || !(fit.font_size > 0)) return fit;
+  auto layout = render_detail::make_layout(render_detail::thread_fonts().measure, b, fit.font_size);
+  fit.lines = fit.lines_shown = pango_layout_get_line_count(layout.get());
+  if (b.text.auto_fit == AutoFit::kGrowHeight) return fit;
+  PangoRectangle logical;
+  pango_layout_get_extents(layout.get(), nullptr, &logical);
+  if (pango_units_to_double(logical.height) > std::max(b.height, 0.0) + render_detail::kFitTolerance) {
+    render_detail::limit_to_box(layout.get(), b);
+    fit.lines_shown = render_detail::lines_shown(layout.get(), b);
+  }
+  return fit;
+}
+
+std::string text_cut_message(const Block& b, const TextFit& fit) {
+  return "block " + std::to_string(b.id) + ": text does not fit its box (" + std::to_string(fit.lines_shown) + " of " +
+         std::to_string(fit.lines) + " line" + (fit.lines == 1 ? "" : "s") + " shown)";
+}
 
 Result<TextMeasure> measure_text(const Block& text_block, std::optional<double> font_size) {
   if (text_block.type != BlockType::kText) {

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "core/files.h"
+#include "core/limits.h"
 #include "design/render_internal.h"
 #include "image/codec.h"
 
@@ -62,7 +63,6 @@ namespace {
 constexpr double kPi = 3.14159265358979323846;
 constexpr int kMaxDepth = 64;              // groups inside groups; deeper means a cycle
 constexpr int kMaxSide = 32767;            // cairo image surfaces
-constexpr std::uint64_t kMaxPixels = 100'000'000;
 
 const Block* lookup(const Scene& scene, BlockId id) {
   auto it = scene.blocks.find(id);
@@ -193,8 +193,8 @@ void draw_leaf(const DrawContext& dc, const Block& b) {
   const double alpha = group ? 1.0 : op;
   switch (b.type) {
     case BlockType::kShape: draw_shape(cr, b, alpha); break;
-    case BlockType::kText: draw_text(cr, b, alpha); break;
-    case BlockType::kImage: draw_image(cr, b, alpha, dc.options.base_dir); break;
+    case BlockType::kText: draw_text(cr, b, alpha, dc.options.report); break;
+    case BlockType::kImage: draw_image(cr, b, alpha, dc.options); break;
     default: break;
   }
   if (group) {
@@ -237,16 +237,20 @@ Status check_options(const RenderOptions& o) {
   return {};
 }
 
+// "page 1" for index 0: messages count pages from 1.
+std::string page_name(int page) { return "page " + std::to_string(std::int64_t(page) + 1); }
+
 Result<const Block*> page_block(const Scene& scene, int page) {
   if (page < 0 || std::size_t(page) >= scene.pages.size()) {
-    return Status(StatusCode::kOutOfRange, "page " + std::to_string(page) + " does not exist (the scene has " +
+    if (scene.pages.empty()) return Status(StatusCode::kOutOfRange, "the design has no pages");
+    return Status(StatusCode::kOutOfRange, page_name(page) + " does not exist (the design has " +
                                                std::to_string(scene.pages.size()) + " page" +
-                                               (scene.pages.size() == 1 ? "" : "s") + ", numbered from 0)");
+                                               (scene.pages.size() == 1 ? "" : "s") + ")");
   }
   const Block* p = lookup(scene, scene.pages[std::size_t(page)]);
-  if (p == nullptr) return invalid_argument("page " + std::to_string(page) + ": " + block_name(scene.pages[std::size_t(page)]) + " does not exist");
-  if (p->type != BlockType::kPage) return invalid_argument("page " + std::to_string(page) + ": " + block_name(p->id) + " is not a page");
-  if (!std::isfinite(p->width) || !std::isfinite(p->height)) return invalid_argument("page " + std::to_string(page) + " has no valid size");
+  if (p == nullptr) return invalid_argument(page_name(page) + ": " + block_name(scene.pages[std::size_t(page)]) + " does not exist");
+  if (p->type != BlockType::kPage) return invalid_argument(page_name(page) + ": " + block_name(p->id) + " is not a page");
+  if (!std::isfinite(p->width) || !std::isfinite(p->height)) return invalid_argument(page_name(page) + " has no valid size");
   return p;
 }
 
@@ -381,17 +385,9 @@ std::string lower_extension(const std::filesystem::path& path) {
 }  // namespace
 
 Result<SurfacePtr> render_page_surface(const Scene& scene, int page, const RenderOptions& options) {
-  ATELIER_TRY(check_options(options));
-  ATELIER_ASSIGN_OR_RETURN(const Block* p, page_block(scene, page));
+  ATELIER_TRY(check_page_size(scene, page, options));
+  const Block* p = *page_block(scene, page);
   const double fw = std::round(p->width * options.scale), fh = std::round(p->height * options.scale);
-  if (!(fw >= 1) || !(fh >= 1)) {
-    return invalid_argument("page " + std::to_string(page) + " has no area at this scale");
-  }
-  if (fw > kMaxSide || fh > kMaxSide || fw * fh > double(kMaxPixels)) {
-    return resource_exhausted("page " + std::to_string(page) + " would be " + std::to_string(std::int64_t(fw)) + "x" +
-                              std::to_string(std::int64_t(fh)) + " pixels, more than the renderer's limit (" +
-                              std::to_string(kMaxSide) + " a side, 100 MP)");
-  }
   const bool opaque = p->fill.enabled && p->fill.color.a >= 1;
   SurfacePtr surface = page_surface(int(fw), int(fh), !opaque);
   ATELIER_TRY(cairo_error(cairo_surface_status(surface.get()), "cannot create a " + std::to_string(int(fw)) + "x" +
@@ -408,8 +404,56 @@ Result<SurfacePtr> render_page_surface(const Scene& scene, int page, const Rende
 
 using namespace render_detail;
 
+Status check_page_size(const Scene& scene, int page, const RenderOptions& options) {
+  ATELIER_TRY(check_options(options));
+  ATELIER_ASSIGN_OR_RETURN(const Block* p, page_block(scene, page));
+  const double fw = std::round(p->width * options.scale), fh = std::round(p->height * options.scale);
+  if (!(fw >= 1) || !(fh >= 1)) return invalid_argument(page_name(page) + " has no area at this scale");
+  ATELIER_TRY(check_output_size(page_name(page), fw, fh, options.limits));
+  if (fw > kMaxSide || fh > kMaxSide) {
+    return resource_exhausted(page_name(page) + " would be " + std::to_string(std::int64_t(fw)) + "x" +
+                              std::to_string(std::int64_t(fh)) + ", more than " + std::to_string(kMaxSide) +
+                              " pixels a side (the renderer's limit)");
+  }
+  return {};
+}
+
+namespace {
+
+// The options of one public call: a report always there (the caller's, or a local one),
+// and the issues this call added.
+class CallReport {
+ public:
+  explicit CallReport(const RenderOptions& options) : options_(options) {
+    if (options_.report == nullptr) options_.report = &local_;
+    first_ = options_.report->issues.size();
+  }
+  CallReport(const CallReport&) = delete;
+  CallReport& operator=(const CallReport&) = delete;
+  const RenderOptions& options() const { return options_; }
+  // OK, or in strict mode the first issue of this call (and how many more there were).
+  Status strict_status() const {
+    const auto& issues = options_.report->issues;
+    if (!options_.strict || issues.size() == first_) return {};
+    std::string m = issues[first_].message;
+    if (const std::size_t more = issues.size() - first_ - 1; more > 0) {
+      m += " (and " + std::to_string(more) + " more problem" + (more == 1 ? "" : "s") + ")";
+    }
+    return invalid_argument(m);
+  }
+
+ private:
+  RenderOptions options_;
+  RenderReport local_;
+  std::size_t first_ = 0;
+};
+
+}  // namespace
+
 Result<image::Image> render_page(const Scene& scene, int page, const RenderOptions& options) {
-  ATELIER_ASSIGN_OR_RETURN(SurfacePtr surface, render_page_surface(scene, page, options));
+  CallReport call(options);
+  ATELIER_ASSIGN_OR_RETURN(SurfacePtr surface, render_page_surface(scene, page, call.options()));
+  ATELIER_TRY(call.strict_status());
   const int w = cairo_image_surface_get_width(surface.get()), h = cairo_image_surface_get_height(surface.get());
   cv::Mat rgba(h, w, CV_8UC4);
   const std::uint8_t* data = cairo_image_surface_get_data(surface.get());
@@ -422,7 +466,10 @@ Result<image::Image> render_page(const Scene& scene, int page, const RenderOptio
 }
 
 Status render_to_file(const Scene& scene, const std::filesystem::path& path, std::optional<int> page,
-                      const RenderOptions& options) {
+                      const RenderOptions& caller_options) {
+  CallReport call(caller_options);
+  RenderOptions options = call.options();
+  options.strict = false;  // judged here, once, before anything is written
   const std::string ext = lower_extension(path);
   Result<std::vector<std::uint8_t>> bytes = std::vector<std::uint8_t>{};
   if (Status st = check_options(options); !st.ok()) return st.with_context(path.string());
@@ -452,6 +499,7 @@ Status render_to_file(const Scene& scene, const std::filesystem::path& path, std
     return invalid_argument(path.string() + ": unknown output format (use .png, .pdf, .svg, .jpg or .webp)");
   }
   if (!bytes.ok()) return bytes.status().with_context(path.string());
+  if (Status st = call.strict_status(); !st.ok()) return st.with_context(path.string() + ": not written");
   return write_file_atomic(path, *bytes);
 }
 

@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "core/files.h"
+#include "design/image_source.h"
 #include "design/json_doc.h"
 #include "design/properties.h"
 
@@ -31,7 +32,8 @@ std::string describe(const json::Value& v) {
 
 class Loader {
  public:
-  Loader(std::string_view source, fs::path base_dir) : source_(source), base_dir_(std::move(base_dir)) {}
+  Loader(std::string_view source, fs::path base_dir, LoadOptions options)
+      : source_(source), base_dir_(std::move(base_dir)), options_(options) {}
 
   Result<LoadedScene> load(std::string_view text) {
     auto doc = json::parse(text);
@@ -213,7 +215,7 @@ class Loader {
     }
     Status s = set_property(block, m.key, value);
     if (!s.ok()) return error(v.pos, s.message());
-    if (m.key == "source") warn_if_missing(block.image.source, v.pos);
+    if (m.key == "source") warn_if_unusable(block, v.pos);
     return Status::ok_status();
   }
 
@@ -229,17 +231,16 @@ class Loader {
     return "?";
   }
 
-  void warn_if_missing(const std::string& source, Position pos) {
-    if (source.empty()) return;
-    fs::path p(source);
-    if (p.is_relative() && !base_dir_.empty()) p = base_dir_ / p;
-    std::error_code ec;
-    if (fs::is_regular_file(p, ec)) return;
-    out_.warnings.push_back(prefix() + json::to_string(pos) + ": image file not found: " + source);
+  void warn_if_unusable(const Block& block, Position pos) {
+    if (!options_.check_image_sources || block.image.source.empty()) return;
+    Status s = check_image_source(block.image.source, base_dir_);
+    if (s.ok()) return;
+    out_.warnings.push_back(prefix() + json::to_string(pos) + ": block " + std::to_string(block.id) + ": " + s.message());
   }
 
   std::string source_;
   fs::path base_dir_;
+  LoadOptions options_;
   LoadedScene out_;
   std::map<BlockId, Position> id_pos_;
 };
@@ -333,14 +334,15 @@ class Writer {
 
 }  // namespace
 
-Result<LoadedScene> parse_scene(std::string_view json, std::string_view source_name, const fs::path& base_dir) {
-  return Loader(source_name, base_dir).load(json);
+Result<LoadedScene> parse_scene(std::string_view json, std::string_view source_name, const fs::path& base_dir,
+                                const LoadOptions& options) {
+  return Loader(source_name, base_dir, options).load(json);
 }
 
-Result<LoadedScene> load_scene(const fs::path& path) {
+Result<LoadedScene> load_scene(const fs::path& path, const LoadOptions& options) {
   ATELIER_ASSIGN_OR_RETURN(std::vector<std::uint8_t> bytes, read_file(path, kMaxFileBytes));
   const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  return parse_scene(text, path.string(), path.parent_path());
+  return parse_scene(text, path.string(), path.parent_path(), options);
 }
 
 std::string scene_to_json(const Scene& scene) { return Writer(scene).write(); }

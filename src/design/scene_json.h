@@ -16,19 +16,27 @@ namespace atelier::design {
 
 struct LoadedScene {
   Scene scene;
-  std::vector<std::string> warnings;  // e.g. "design.json:14:17: image file not found: photo.jpg"
+  // e.g. "design.json:14:17: block 7: image photos/a.jpg: no such file"
+  std::vector<std::string> warnings;
+};
+
+struct LoadOptions {
+  // Warn about image sources that cannot be used (image_source.h: check_image_source, the
+  // checks that need no reading: URL, missing, not a regular file, permission). Off for
+  // callers that render: the renderer reports every source it cannot draw, decoding too.
+  bool check_image_sources = true;
 };
 
 // `source_name` prefixes messages ("design.json:12:5: ..."); `base_dir` resolves relative
-// image sources for the missing-file warning. Errors (kInvalidArgument), first one found:
+// image sources for the image warnings. Errors (kInvalidArgument), first one found:
 //   syntax ("design.json:3:14: expected ',' or '}'"), unknown property ("...: unknown
 //   property 'colour' in block 7"), duplicate id ("...: duplicate block id 7 (first at
 //   2:9)"), bad colour, negative size, wrong type, missing required field, unsupported
-//   version. A missing image file is a warning, not an error.
+//   version. An unusable image source is a warning, not an error.
 Result<LoadedScene> parse_scene(std::string_view json, std::string_view source_name,
-                                const std::filesystem::path& base_dir = {});
+                                const std::filesystem::path& base_dir = {}, const LoadOptions& options = {});
 // Reads the file (size limit 64 MiB) and parses it with its path as source name.
-Result<LoadedScene> load_scene(const std::filesystem::path& path);
+Result<LoadedScene> load_scene(const std::filesystem::path& path, const LoadOptions& options = {});
 
 // The canonical text: 2-space indent, fixed key order, defaults omitted, numbers in
 // shortest round-trip form, a final newline.

@@ -92,12 +92,12 @@ TEST(DesignCli, InfoListsBlocksAndSetEditsOne) {
 
   r = run_atelier({"design", "set", example("instagram-story").string(), "8", "opacity=2", "-o", out.string()});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.err, "atelier: block 8: opacity must be within 0..1, got 2\n");
+  EXPECT_EQ(r.err, "atelier: " + example("instagram-story").string() + ": block 8: opacity must be within 0..1, got 2\n");
   r = run_atelier({"design", "set", example("instagram-story").string(), "999", "x=1", "-o", out.string()});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err, "atelier: " + example("instagram-story").string() + ": no block 999\n");
   r = run_atelier({"design", "set", example("instagram-story").string(), "8", "colour=red", "-o", out.string()});
-  EXPECT_EQ(r.err, "atelier: unknown property 'colour'\n");
+  EXPECT_EQ(r.err, "atelier: " + example("instagram-story").string() + ": block 8: unknown property 'colour'\n");
   // The failed edits left the earlier output as it was.
   EXPECT_EQ(design::load_scene(out)->scene.find(8)->text.content, "Reach for the Moon");
 }

@@ -744,5 +744,134 @@ TEST(Renderer, Errors) {
   EXPECT_FALSE(render_to_file(Scene{}, dir.path() / "e.pdf", std::nullopt).ok());
 }
 
+TEST(Renderer, ImagesThatCannotBeDrawnAreReported) {
+  TempDir dir = testing::temp_dir();
+  const fs::path good = write_halves(dir.path());
+  Builder b;
+  BlockId page = b.page(400, 100);
+  const BlockId missing = b.add(page, BlockType::kImage, 0, 0, 100, 100).id;
+  b.block(missing).image.source = "gone.png";
+  const BlockId text_file = b.add(page, BlockType::kImage, 100, 0, 100, 100).id;
+  b.block(text_file).image.source = "/etc/passwd";
+  const BlockId ok = b.add(page, BlockType::kImage, 200, 0, 100, 100).id;
+  b.block(ok).image.source = good.filename().string();
+  const BlockId hidden = b.add(page, BlockType::kImage, 300, 0, 100, 100).id;
+  b.block(hidden).image.source = "/dev/zero";
+  b.block(hidden).visible = false;  // not drawn: not reported
+  RenderReport report;
+  RenderOptions o;
+  o.base_dir = dir.path();
+  o.report = &report;
+  image::Image img = render(b.scene, 0, o);
+  ASSERT_EQ(report.issues.size(), 2u);
+  EXPECT_EQ(report.issues[0].block, missing);
+  EXPECT_EQ(report.issues[0].message,
+            "block " + std::to_string(missing) + ": image " + (dir.path() / "gone.png").string() + ": no such file");
+  EXPECT_EQ(report.issues[1].message, "block " + std::to_string(text_file) +
+                                          ": image /etc/passwd: not an image (expected JPEG, PNG, WebP, TIFF or BMP)");
+  EXPECT_EQ(px(img, 210, 50), kRedPx);  // the good one is drawn
+  // A second render reports again (the cached failure keeps its reason).
+  report.issues.clear();
+  render(b.scene, 0, o);
+  EXPECT_EQ(report.issues.size(), 2u);
+
+  // Strict: the first issue is the error, nothing is written, the report has them all.
+  o.strict = true;
+  report.issues.clear();
+  const Status strict = render_page(b.scene, 0, o).status();
+  ASSERT_EQ(report.issues.size(), 2u);
+  EXPECT_EQ(strict.message(), report.issues[0].message + " (and 1 more problem)");
+  TempDir out = testing::temp_dir();
+  report.issues.clear();
+  Status st = render_to_file(b.scene, out.path() / "p.png", std::nullopt, o);
+  EXPECT_EQ(st.message(), (out.path() / "p.png").string() + ": not written: block " + std::to_string(missing) +
+                              ": image " + (dir.path() / "gone.png").string() + ": no such file (and 1 more problem)");
+  EXPECT_EQ(report.issues.size(), 2u);
+  EXPECT_TRUE(testing::listing(out.path()).empty());
+  // Without a report strict still works; without strict the file is written.
+  o.report = nullptr;
+  EXPECT_FALSE(render_to_file(b.scene, out.path() / "p.pdf", std::nullopt, o).ok());
+  o.strict = false;
+  EXPECT_TRUE(render_to_file(b.scene, out.path() / "p.pdf", std::nullopt, o).ok());
+  EXPECT_EQ(testing::listing(out.path()), (std::vector<std::string>{"p.pdf"}));
+}
+
+TEST(Renderer, CutTextIsReported) {
+  Builder b;
+  BlockId page = b.page(300, 300);
+  const std::string words = "one two three four five six seven eight nine ten eleven twelve";
+  Block& cut = b.text(page, 0, 0, 100, 60, words, 20);
+  const BlockId cut_id = cut.id;
+  Block& grown = b.text(page, 150, 0, 100, 60, words, 20);
+  grown.text.auto_fit = AutoFit::kGrowHeight;
+  b.text(page, 0, 200, 300, 60, "fits", 20);
+  Block& shrunk = b.text(page, 150, 200, 100, 60, words, 20);
+  shrunk.text.auto_fit = AutoFit::kShrink;
+
+  Result<TextFit> fit = fit_text(b.block(cut_id));
+  ASSERT_TRUE(fit.ok());
+  Result<TextMeasure> m = measure_text(b.block(cut_id));
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(fit->lines, m->lines);
+  EXPECT_GT(fit->lines, fit->lines_shown);
+  EXPECT_GE(fit->lines_shown, 1);
+  // Each line is 20 × line_height high: what fits in 60 units.
+  EXPECT_EQ(fit->lines_shown, int(60 / (20 * b.block(cut_id).text.line_height)));
+  EXPECT_TRUE(fit->cut());
+  for (BlockId id : b.scene.blocks.at(page).children) {
+    if (id == cut_id) continue;
+    Result<TextFit> f = fit_text(b.block(id));
+    ASSERT_TRUE(f.ok());
+    EXPECT_FALSE(f->cut()) << "block " << id;
+  }
+  RenderReport report;
+  RenderOptions o;
+  o.report = &report;
+  render(b.scene, 0, o);
+  ASSERT_EQ(report.issues.size(), 1u);
+  EXPECT_EQ(report.issues[0].block, cut_id);
+  EXPECT_EQ(report.issues[0].message, "block " + std::to_string(cut_id) + ": text does not fit its box (" +
+                                          std::to_string(fit->lines_shown) + " of " + std::to_string(fit->lines) +
+                                          " lines shown)");
+  EXPECT_EQ(fit_text(b.block(page)).status().message(), "block " + std::to_string(page) + " is not a text block");
+}
+
+TEST(Renderer, PagesAreCountedFromOneInMessages) {
+  Builder b;
+  b.page(100, 100);
+  EXPECT_EQ(render_page(b.scene, 1).status().message(), "page 2 does not exist (the design has 1 page)");
+  EXPECT_EQ(check_page_size(b.scene, 5).message(), "page 6 does not exist (the design has 1 page)");
+  EXPECT_EQ(render_page(Scene{}, 0).status().message(), "the design has no pages");
+  RenderOptions tiny;
+  tiny.scale = 0.001;
+  EXPECT_EQ(render_page(b.scene, 0, tiny).status().message(), "page 1 has no area at this scale");
+}
+
+TEST(Renderer, PageSizeLimits) {
+  Builder b;
+  b.page(10000, 10000);
+  b.page(30000, 100);
+  RenderOptions o;
+  o.scale = 2;
+  EXPECT_EQ(check_page_size(b.scene, 0, o).message(),
+            "page 1 would be 400.0 MP (20000x20000), more than the 100.0 MP limit");
+  EXPECT_EQ(render_page(b.scene, 0, o).status().code(), StatusCode::kResourceExhausted);
+  o.scale = 1.2;
+  EXPECT_EQ(check_page_size(b.scene, 1, o).message(),
+            "page 2 would be 36000x120, more than 32767 pixels a side (the renderer's limit)");
+  o.scale = 1;
+  o.limits.max_output_pixels = 1000;
+  EXPECT_EQ(check_page_size(b.scene, 1, o).message(),
+            "page 2 would be 3.0 MP (30000x100), more than the 1000 pixels limit");
+  o.limits = Limits{};
+  EXPECT_TRUE(check_page_size(b.scene, 1, o).ok());
+  TempDir dir = testing::temp_dir();
+  o.scale = 2;
+  Status st = render_to_file(b.scene, dir.path() / "big.PNG", 0, o);
+  EXPECT_EQ(st.message(), (dir.path() / "big.PNG").string() +
+                              ": page 1 would be 400.0 MP (20000x20000), more than the 100.0 MP limit");
+  EXPECT_TRUE(testing::listing(dir.path()).empty());
+}
+
 }  // namespace
 }  // namespace atelier::design
