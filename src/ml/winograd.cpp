@@ -36,6 +36,12 @@ typedef float v8 __attribute__((vector_size(32)));
 typedef int v8i __attribute__((vector_size(32)));
 typedef float v8u __attribute__((vector_size(32), aligned(4), may_alias));
 
+// GCC's __builtin_shuffle and Clang's __builtin_shufflevector, both with constant indices.
+#if defined(__clang__)
+#define W_SHUF(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
+#else
+#define W_SHUF(a, b, ...) __builtin_shuffle(a, b, v8i{__VA_ARGS__})
+#endif
 #define W_LD(p) (*reinterpret_cast<const v8u*>(p))
 #define W_ST(p, v) (*reinterpret_cast<v8u*>(p) = (v))
 #define W_SPLAT(x) (v8{} + (x))
@@ -120,14 +126,14 @@ void input_tiles(const float* src, std::size_t cstride, std::size_t rstride, int
           }
         }
         const v8 a = W_LD(l), b = W_LD(l + 8), c2 = W_LD(l + 16), d = W_LD(l + 24);
-        const v8 abx = __builtin_shuffle(a, b, v8i{0, 4, 8, 12, 1, 5, 9, 13});
-        const v8 abz = __builtin_shuffle(a, b, v8i{2, 6, 10, 14, 3, 7, 11, 15});
-        const v8 cdx = __builtin_shuffle(c2, d, v8i{0, 4, 8, 12, 1, 5, 9, 13});
-        const v8 cdz = __builtin_shuffle(c2, d, v8i{2, 6, 10, 14, 3, 7, 11, 15});
-        W_ST(Di + t, __builtin_shuffle(abx, cdx, v8i{0, 1, 2, 3, 8, 9, 10, 11}));
-        W_ST(Di + n1 + t, __builtin_shuffle(abx, cdx, v8i{4, 5, 6, 7, 12, 13, 14, 15}));
-        W_ST(Di + 2 * n1 + t, __builtin_shuffle(abz, cdz, v8i{0, 1, 2, 3, 8, 9, 10, 11}));
-        W_ST(Di + 3 * n1 + t, __builtin_shuffle(abz, cdz, v8i{4, 5, 6, 7, 12, 13, 14, 15}));
+        const v8 abx = W_SHUF(a, b, 0, 4, 8, 12, 1, 5, 9, 13);
+        const v8 abz = W_SHUF(a, b, 2, 6, 10, 14, 3, 7, 11, 15);
+        const v8 cdx = W_SHUF(c2, d, 0, 4, 8, 12, 1, 5, 9, 13);
+        const v8 cdz = W_SHUF(c2, d, 2, 6, 10, 14, 3, 7, 11, 15);
+        W_ST(Di + t, W_SHUF(abx, cdx, 0, 1, 2, 3, 8, 9, 10, 11));
+        W_ST(Di + n1 + t, W_SHUF(abx, cdx, 4, 5, 6, 7, 12, 13, 14, 15));
+        W_ST(Di + 2 * n1 + t, W_SHUF(abz, cdz, 0, 1, 2, 3, 8, 9, 10, 11));
+        W_ST(Di + 3 * n1 + t, W_SHUF(abz, cdz, 4, 5, 6, 7, 12, 13, 14, 15));
         if (patch && l != line) {
           for (int k = 0; k < zlo; ++k) Di[(k & 3) * n1 + t + (k >> 2)] = 0.f;
           for (int k = 32 - zhi; k < 32; ++k) Di[(k & 3) * n1 + t + (k >> 2)] = 0.f;
@@ -179,7 +185,6 @@ void output_tiles(const float* M, std::size_t mxs, std::size_t mcs, int nc, int 
                   const float* bias, bool relu, float slope, float* work) {
   const int np = round8(n);
   float* tmp = work;  // 32 floats
-  const v8i lo{0, 8, 1, 9, 2, 10, 3, 11}, hi{4, 12, 5, 13, 6, 14, 7, 15};
   const v8 sl = W_SPLAT(slope);
   for (int c = 0; c < nc; ++c) {
     const float* m = M + c * mcs;
@@ -214,12 +219,12 @@ void output_tiles(const float* M, std::size_t mxs, std::size_t mcs, int nc, int 
           y[s] = v;
         }
         // Interleave y[0..3] (8 tiles each) into 32 consecutive columns 4t + s.
-        const v8 e01l = __builtin_shuffle(y[0], y[1], lo), e01h = __builtin_shuffle(y[0], y[1], hi);
-        const v8 e23l = __builtin_shuffle(y[2], y[3], lo), e23h = __builtin_shuffle(y[2], y[3], hi);
-        const v8 o0 = __builtin_shuffle(e01l, e23l, v8i{0, 1, 8, 9, 2, 3, 10, 11});
-        const v8 o1 = __builtin_shuffle(e01l, e23l, v8i{4, 5, 12, 13, 6, 7, 14, 15});
-        const v8 o2 = __builtin_shuffle(e01h, e23h, v8i{0, 1, 8, 9, 2, 3, 10, 11});
-        const v8 o3 = __builtin_shuffle(e01h, e23h, v8i{4, 5, 12, 13, 6, 7, 14, 15});
+        const v8 e01l = W_SHUF(y[0], y[1], 0, 8, 1, 9, 2, 10, 3, 11), e01h = W_SHUF(y[0], y[1], 4, 12, 5, 13, 6, 14, 7, 15);
+        const v8 e23l = W_SHUF(y[2], y[3], 0, 8, 1, 9, 2, 10, 3, 11), e23h = W_SHUF(y[2], y[3], 4, 12, 5, 13, 6, 14, 7, 15);
+        const v8 o0 = W_SHUF(e01l, e23l, 0, 1, 8, 9, 2, 3, 10, 11);
+        const v8 o1 = W_SHUF(e01l, e23l, 4, 5, 12, 13, 6, 7, 14, 15);
+        const v8 o2 = W_SHUF(e01h, e23h, 0, 1, 8, 9, 2, 3, 10, 11);
+        const v8 o3 = W_SHUF(e01h, e23h, 4, 5, 12, 13, 6, 7, 14, 15);
         float* drow = dc + std::size_t(dh) * r * rstride;
         if (dw == 1 && jn == 32) {
           float* out = drow + j0;
