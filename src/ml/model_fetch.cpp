@@ -25,6 +25,13 @@ void report(const ProgressFn& progress, const std::string& message) {
   if (progress) progress(message);
 }
 
+// libarchive's message for the last error; it has none for some damaged input (a
+// truncated gzip header), and appending its nullptr to a string crashed (found by fuzzing).
+std::string archive_message(archive* a) {
+  const char* s = archive_error_string(a);
+  return s ? s : "unreadable data";
+}
+
 // Calls `visit(name, archive)` for every regular file in a .tgz/.tar; `visit` may read the
 // entry's data from the archive. Stops early when `visit` sets `stop`.
 Status scan_archive(const fs::path& path,
@@ -33,7 +40,7 @@ Status scan_archive(const fs::path& path,
   archive_read_support_filter_gzip(a.get());
   archive_read_support_format_tar(a.get());
   if (archive_read_open_filename(a.get(), path.c_str(), 1 << 20) != ARCHIVE_OK) {
-    return invalid_argument(path.string() + ": not an npm package tarball (" + archive_error_string(a.get()) + ")");
+    return invalid_argument(path.string() + ": not an npm package tarball (" + archive_message(a.get()) + ")");
   }
   archive_entry* entry = nullptr;
   bool stop = false;
@@ -41,10 +48,11 @@ Status scan_archive(const fs::path& path,
     int r = archive_read_next_header(a.get(), &entry);
     if (r == ARCHIVE_EOF) break;
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-      return data_loss(path.string() + ": damaged tarball (" + archive_error_string(a.get()) + ")");
+      return data_loss(path.string() + ": damaged tarball (" + archive_message(a.get()) + ")");
     }
-    if (archive_entry_filetype(entry) != AE_IFREG) continue;
-    ATELIER_TRY(visit(archive_entry_pathname(entry), archive_entry_size(entry), a.get(), stop));
+    const char* name = archive_entry_pathname(entry);  // nullptr for an entry without a name
+    if (archive_entry_filetype(entry) != AE_IFREG || name == nullptr) continue;
+    ATELIER_TRY(visit(name, archive_entry_size(entry), a.get(), stop));
   }
   return {};
 }
@@ -53,7 +61,7 @@ Status read_entry(archive* a, std::uint8_t* dst, std::int64_t size, const std::s
   std::int64_t got = 0;
   while (got < size) {
     la_ssize_t n = archive_read_data(a, dst + got, std::size_t(size - got));
-    if (n < 0) return data_loss(what + ": damaged tarball (" + archive_error_string(a) + ")");
+    if (n < 0) return data_loss(what + ": damaged tarball (" + archive_message(a) + ")");
     if (n == 0) break;
     got += n;
   }
