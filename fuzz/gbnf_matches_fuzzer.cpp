@@ -1,0 +1,15 @@
+// genai::gbnf_matches: the GBNF grammar parser and matcher with its step and depth limits.
+// Input: GRAMMAR '\0' TEXT (no '\0': all grammar, empty text).
+#include <cstring>
+
+#include "fuzz_support.h"
+#include "genai/grammar.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view all = atelier::fuzz::text(data, size);
+  const std::size_t nul = all.find('\0');
+  const std::string_view grammar = all.substr(0, nul);
+  const std::string_view text = nul == std::string_view::npos ? std::string_view() : all.substr(nul + 1);
+  (void)atelier::genai::gbnf_matches(grammar, text);
+  return 0;
+}
