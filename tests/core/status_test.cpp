@@ -39,7 +39,7 @@ TEST(Threads, ExplicitThenEnvironmentThenCores) {
   EXPECT_EQ(*resolve_thread_count(5), 5);
   EXPECT_EQ(*resolve_thread_count(0), 3);
   ::setenv("ATELIER_THREADS", "zero", 1);
-  EXPECT_EQ(resolve_thread_count(0).status().message(), "ATELIER_THREADS must be a positive integer, got 'zero'");
+  EXPECT_EQ(resolve_thread_count(0).status().message(), "ATELIER_THREADS: expected an integer from 1 to 256, got 'zero'");
   ::unsetenv("ATELIER_THREADS");
   EXPECT_GE(*resolve_thread_count(0), 1);
   EXPECT_FALSE(resolve_thread_count(-2).ok());
