@@ -1,15 +1,27 @@
 # Atelier — the two entry points of the README's Quick start, and their parts.
 #   make demo   install what is missing, build (Release), fetch the default model, run
 #               `atelier cutout` on two sample photos into ./demo-out/
-#   make test   the same set-up, then the whole test suite through ctest
+#   make test   the same set-up, then the whole test suite through ctest, then the
+#               sanitizer build (build-san: clang, ASan + UBSan + libFuzzer coverage) with
+#               its unit, CLI and fuzz-smoke tests (not the `model` label)
+#   make fuzz   every libFuzzer harness for FUZZ_SECONDS (default 60), FUZZ_JOBS at a time
 
 BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 ATELIER := $(BUILD_DIR)/bin/atelier
 SAMPLES := /usr/lib/python3/dist-packages/skimage/data
+SAN_BUILD_DIR ?= build-san
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS ?= 2
+# Every sanitizer report is fatal (the code is also built with -fno-sanitize-recover=all);
+# leak suppressions (fuzz/lsan.supp) name third-party code only, with a reason each.
+export ASAN_OPTIONS ?= halt_on_error=1:abort_on_error=0:detect_leaks=1
+export UBSAN_OPTIONS ?= halt_on_error=1:print_stacktrace=1
+export LSAN_OPTIONS ?= suppressions=$(CURDIR)/fuzz/lsan.supp:print_suppressions=0
+export ASAN_SYMBOLIZER_PATH ?= /usr/lib/llvm-14/bin/llvm-symbolizer
 
-.PHONY: all deps build model demo test bench parity crop-bench crop-compare renders clean
+.PHONY: all deps build model demo test san-build san-test fuzz bench parity crop-bench crop-compare renders clean
 
 all: build
 
@@ -29,6 +41,28 @@ demo: model
 
 test: model
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+	$(MAKE) san-test
+
+# The hardening build: clang 14, -fsanitize=address,undefined (fatal) and libFuzzer's
+# coverage on everything, the harnesses of fuzz/ linked with libFuzzer; no benchmarks.
+san-build: deps
+	cmake -S . -B $(SAN_BUILD_DIR) -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" -DATELIER_SANITIZE=ON -DATELIER_FUZZ=ON \
+	  -DATELIER_BUILD_BENCH=OFF
+	cmake --build $(SAN_BUILD_DIR) -j $(JOBS)
+
+# Unit and CLI tests under the sanitizers, and a 10 s smoke run of each fuzz harness.
+# Left out, as model-heavy: the `model` label, and the cutout and crop CLI suites, whose
+# cases run the segmentation model (30-110 s each under ASan; they run in the main build).
+# ASan's redzones make frames several times larger: the GBNF matcher's 2000-level nesting
+# limit needs more than the default 8 MiB stack, hence ulimit -s.
+SAN_TEST_EXCLUDE ?= ^(CutoutCli|CropCli)\.
+san-test: san-build
+	ulimit -s 65536 && ctest --test-dir $(SAN_BUILD_DIR) --output-on-failure -j $(JOBS) -LE model \
+	  -E '$(SAN_TEST_EXCLUDE)'
+
+fuzz: san-build
+	BUILD_DIR=$(SAN_BUILD_DIR) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) ./fuzz/run-all.sh
 
 bench: model
 	./bench/cutout_bench.sh
@@ -59,4 +93,4 @@ renders: build
 	done
 
 clean:
-	rm -rf $(BUILD_DIR) demo-out
+	rm -rf $(BUILD_DIR) $(SAN_BUILD_DIR) demo-out

@@ -14,6 +14,7 @@ fi
 bin=$1 seeds=$2 out=$3 seconds=$4
 shift 4
 name=$(basename "$bin")
+here=$(cd "$(dirname "$0")" && pwd)
 rm -rf "$out/artifacts"  # the reproducers of this run only (copy them out to keep them)
 mkdir -p "$out/corpus" "$out/artifacts" "$seeds"
 flags=(-max_total_time="$seconds" -timeout=30 -rss_limit_mb=2560 -print_final_stats=1
@@ -23,6 +24,9 @@ dict=$(dirname "$seeds")/dict/$name.dict
 # Sanitizer reports are fatal and symbolized (the Makefile sets the same for every run).
 export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:abort_on_error=0:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$here/lsan.supp:print_suppressions=0}
+# ASan's larger frames: the GBNF matcher's 2000-level nesting limit needs > 8 MiB of stack.
+ulimit -s 65536 2>/dev/null || true
 "$bin" "${flags[@]}" "$@" "$out/corpus" "$seeds" >"$out/log" 2>&1
 rc=$?
 if [ $rc -ne 0 ]; then
