@@ -11,7 +11,8 @@ if [ $# -lt 4 ]; then
   echo "usage: $0 HARNESS SEEDS_DIR OUT_DIR SECONDS [libFuzzer flags...]" >&2
   exit 2
 fi
-bin=$1 seeds=$2 out=$3 seconds=$4
+# Absolute paths: a harness may change its working folder (parse_background_fuzzer does).
+bin=$(realpath -m "$1") seeds=$(realpath -m "$2") out=$(realpath -m "$3") seconds=$4
 shift 4
 name=$(basename "$bin")
 here=$(cd "$(dirname "$0")" && pwd)
