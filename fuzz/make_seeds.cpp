@@ -403,6 +403,7 @@ void option_seeds() {
   };
   each("parse_pixel_count_fuzzer", {"100M", "12000000", "0.5M", "1", "1e3m"});
   each("parse_size_fuzzer", {"1280x720", "1x1", "100000x100000", "64X48"});
+  each("parse_number_fuzzer", {"0", "256", "-7", "+3", "0.5", "1e-3", "99999999999999999999", "nan"});
   each("parse_format_fuzzer", {"1280x720", "youtube-thumbnail", "instagram-story", "1x1"});
   each("parse_color_fuzzer", {"#1B3A4B", "#1B3A4B80", "e07a5f", "white", "transparent", "gray"});
   each("parse_background_fuzzer", {"transparent", "#FF000080", "white", "blur", "blur=12", "missing.png"});
