@@ -20,6 +20,10 @@ export ASAN_OPTIONS ?= halt_on_error=1:abort_on_error=0:detect_leaks=1
 export UBSAN_OPTIONS ?= halt_on_error=1:print_stacktrace=1
 export LSAN_OPTIONS ?= suppressions=$(CURDIR)/fuzz/lsan.supp:print_suppressions=0
 export ASAN_SYMBOLIZER_PATH ?= /usr/lib/llvm-14/bin/llvm-symbolizer
+# ccache hits across checkouts in other folders (CI clones anew each run): paths below the
+# checkout are hashed relative to it, and the build folder's own path is not hashed.
+export CCACHE_BASEDIR ?= $(CURDIR)
+export CCACHE_NOHASHDIR ?= 1
 
 .PHONY: all deps build model demo test san-build san-test fuzz bench parity crop-bench crop-compare renders clean
 
