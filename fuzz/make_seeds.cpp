@@ -1,9 +1,7 @@
 // Writes the seed corpora of the fuzz harnesses: OUT/<harness>/<name>, a few small valid
 // inputs of each kind, all generated here (images by the project's encoder, ICC profiles by
-// Little CMS, ONNX models by tests/support/onnx_builder.h, tarballs by libarchive, designs
+// Little CMS, ONNX models by tests/support/onnx_builder.h, tarballs by tests/support/tarball.h, designs
 // from examples/designs and the serializer). Usage: atelier_fuzz_seeds OUT_DIR
-#include <archive.h>
-#include <archive_entry.h>
 #include <lcms2.h>
 #include <zlib.h>
 
@@ -27,6 +25,7 @@
 #include "ml/manifest.h"
 #include "ml/onnx_convert.h"
 #include "support/onnx_builder.h"
+#include "support/tarball.h"
 #include "vision/smart_crop.h"
 
 namespace fs = std::filesystem;
@@ -280,27 +279,7 @@ void design_seeds(const fs::path& source_dir) {
 
 void write_tar(const std::string& harness, const std::string& name, bool gzip,
                const std::vector<std::pair<std::string, std::string>>& files) {
-  Bytes out(1 << 20);
-  std::size_t used = 0;
-  archive* a = archive_write_new();
-  if (gzip) archive_write_add_filter_gzip(a);
-  archive_write_set_format_pax_restricted(a);
-  archive_write_set_bytes_in_last_block(a, 1);
-  archive_write_open_memory(a, out.data(), out.size(), &used);
-  for (const auto& [path, content] : files) {
-    archive_entry* e = archive_entry_new();
-    archive_entry_set_pathname(e, path.c_str());
-    archive_entry_set_size(e, la_int64_t(content.size()));
-    archive_entry_set_filetype(e, AE_IFREG);
-    archive_entry_set_perm(e, 0644);
-    archive_write_header(a, e);
-    archive_write_data(a, content.data(), content.size());
-    archive_entry_free(e);
-  }
-  archive_write_close(a);
-  archive_write_free(a);
-  out.resize(used);
-  put(harness, name, out);
+  put(harness, name, atelier::testing::tarball_bytes(files, gzip));
 }
 
 void model_seeds() {

@@ -1,9 +1,9 @@
 #include "support/test_support.h"
 
+#include "support/tarball.h"
+
 #include <gtest/gtest.h>
 
-#include <archive.h>
-#include <archive_entry.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -65,22 +65,9 @@ void write_bytes(const std::filesystem::path& path, const std::vector<std::uint8
 }
 
 void write_tarball(const std::filesystem::path& path, const std::vector<std::pair<std::string, std::string>>& files) {
-  archive* a = archive_write_new();
-  archive_write_add_filter_gzip(a);
-  archive_write_set_format_pax_restricted(a);
-  ASSERT_EQ(archive_write_open_filename(a, path.c_str()), ARCHIVE_OK);
-  for (const auto& [name, content] : files) {
-    archive_entry* e = archive_entry_new();
-    archive_entry_set_pathname(e, name.c_str());
-    archive_entry_set_size(e, la_int64_t(content.size()));
-    archive_entry_set_filetype(e, AE_IFREG);
-    archive_entry_set_perm(e, 0644);
-    archive_write_header(a, e);
-    archive_write_data(a, content.data(), content.size());
-    archive_entry_free(e);
-  }
-  archive_write_close(a);
-  archive_write_free(a);
+  const std::vector<std::uint8_t> bytes = tarball_bytes(files);
+  ASSERT_FALSE(bytes.empty()) << "cannot build the tarball " << path;
+  write_bytes(path, bytes);
 }
 
 ScopedEnv::ScopedEnv(const char* name, const std::string& value) : name_(name) {
