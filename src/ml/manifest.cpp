@@ -1,5 +1,8 @@
 #include "ml/manifest.h"
 
+#include <limits>
+#include <stdexcept>
+
 #include <nlohmann/json.hpp>
 
 namespace atelier::ml {
@@ -35,12 +38,28 @@ std::string manifest_to_json(const ModelManifest& m) {
   return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
+namespace {
+// An integer field: JSON integers only, in T's range. A float such as 1e54 is refused here:
+// nlohmann's get<T>() would convert it to T, which is undefined behaviour out of range.
+template <typename T>
+T integer_field(const json& v, const char* key) {
+  const bool fits = v.is_number_unsigned() ? v.get<std::uint64_t>() <= std::uint64_t(std::numeric_limits<T>::max())
+                    : v.is_number_integer() ? v.get<std::int64_t>() >= std::int64_t(std::numeric_limits<T>::min()) &&
+                                                  (v.get<std::int64_t>() < 0 ||
+                                                   std::uint64_t(v.get<std::int64_t>()) <=
+                                                       std::uint64_t(std::numeric_limits<T>::max()))
+                                            : false;
+  if (!fits) throw std::out_of_range(std::string(key) + " must be an integer in range");
+  return v.is_number_unsigned() ? T(v.get<std::uint64_t>()) : T(v.get<std::int64_t>());
+}
+}  // namespace
+
 Result<ModelManifest> manifest_from_json(std::string_view text) {
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return invalid_argument("bad manifest: not a JSON object");
   ModelManifest m;
   try {
-    m.format_version = j.at("format_version").get<int>();
+    m.format_version = integer_field<int>(j.at("format_version"), "format_version");
     if (m.format_version != 1) {
       return invalid_argument("bad manifest: format_version " + std::to_string(m.format_version) + " is not supported");
     }
@@ -48,20 +67,20 @@ Result<ModelManifest> manifest_from_json(std::string_view text) {
     m.task = j.value("task", "segmentation");
     m.file = j.at("file").get<std::string>();
     m.sha256 = j.at("sha256").get<std::string>();
-    m.bytes = j.at("bytes").get<std::uint64_t>();
+    m.bytes = integer_field<std::uint64_t>(j.at("bytes"), "bytes");
     m.license = j.value("license", "unknown");
     const json& s = j.at("source");
     m.source.kind = s.at("kind").get<std::string>();
     m.source.sha256 = s.value("sha256", "");
-    m.source.bytes = s.value("bytes", std::uint64_t{0});
+    m.source.bytes = s.contains("bytes") ? integer_field<std::uint64_t>(s.at("bytes"), "source.bytes") : 0;
     m.source.package = s.value("package", "");
     m.source.version = s.value("version", "");
     m.source.resource = s.value("resource", "");
     m.source.path = s.value("path", "");
     const json& in = j.at("input");
     m.input = in.at("name").get<std::string>();
-    m.preprocess.width = in.at("width").get<int>();
-    m.preprocess.height = in.at("height").get<int>();
+    m.preprocess.width = integer_field<int>(in.at("width"), "input.width");
+    m.preprocess.height = integer_field<int>(in.at("height"), "input.height");
     m.preprocess.channel_order = in.value("channel_order", "RGB");
     m.preprocess.mean = in.at("mean").get<std::array<float, 3>>();
     m.preprocess.std = in.at("std").get<std::array<float, 3>>();
@@ -73,6 +92,8 @@ Result<ModelManifest> manifest_from_json(std::string_view text) {
     m.postprocess.activation = out.value("activation", "none");
     m.postprocess.minmax_normalize = out.value("minmax_normalize", false);
   } catch (const json::exception& e) {
+    return invalid_argument(std::string("bad manifest: ") + e.what());
+  } catch (const std::out_of_range& e) {
     return invalid_argument(std::string("bad manifest: ") + e.what());
   }
   if (m.file.find('/') != std::string::npos || m.file.find("..") != std::string::npos) {

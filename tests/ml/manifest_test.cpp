@@ -73,3 +73,22 @@ TEST(Manifest, ModelNames) {
 
 }  // namespace
 }  // namespace atelier::ml
+
+namespace atelier::ml {
+namespace {
+// Found by manifest_from_json_fuzzer (UBSan: 1.23467e+54 is outside the range of unsigned
+// long): integer fields take JSON integers in range only, never a float converted blindly.
+TEST(ManifestFuzzRegression, IntegerFieldsRefuseFloatsAndOutOfRange) {
+  auto with = [](const std::string& field) {
+    return std::string(R"({"format_version": 1, "name": "m", "file": "model.onnx", "sha256": "x", )") + field +
+           R"(, "source": {"kind": "file"}, "input": {"name": "in", "width": 8, "height": 8, "mean": [0,0,0],
+               "std": [1,1,1]}, "output": {"name": "out"}})";
+  };
+  EXPECT_EQ(manifest_from_json(with(R"("bytes": 1.2346666e54)")).status().message(),
+            "bad manifest: bytes must be an integer in range");
+  EXPECT_EQ(manifest_from_json(with(R"("bytes": -5)")).status().message(),
+            "bad manifest: bytes must be an integer in range");
+  EXPECT_TRUE(manifest_from_json(with(R"("bytes": 123)")).ok());
+}
+}  // namespace
+}  // namespace atelier::ml
