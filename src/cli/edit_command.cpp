@@ -15,6 +15,7 @@
 #include "cli/common.h"
 #include "core/file_plan.h"
 #include "core/progress.h"
+#include "design/image_source.h"
 #include "design/renderer.h"
 #include "design/scene_json.h"
 #include "genai/editor.h"
@@ -137,10 +138,8 @@ int run_edit(const EditArgs& a) {
   if (!a.dry_run) {
     FilePlan plan;
     plan.add_input(a.design, "the design");
-    for (const auto& [id, b] : loaded->scene.blocks) {
-      if (b.type != design::BlockType::kImage || b.image.source.empty()) continue;
-      const fs::path src = fs::path(b.image.source).is_absolute() ? fs::path(b.image.source) : opt.base_dir / b.image.source;
-      plan.add_input(src, "the image of block " + std::to_string(id));
+    for (const design::ImageSource& src : design::image_sources(loaded->scene, opt.base_dir)) {
+      if (!src.url) plan.add_input(src.path, "the image of block " + std::to_string(src.block));
     }
     if (!a.brand.empty()) plan.add_input(a.brand, "the brand kit");
     if (!a.assets.empty()) plan.add_input_folder(a.assets, "a file of the asset folder");
