@@ -1,5 +1,6 @@
 #include "genai/grammar.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -13,6 +14,28 @@
 #include "design/properties.h"
 
 namespace atelier::genai {
+
+namespace detail {
+
+struct Node {
+  enum class Kind { kLiteral, kClass, kAny, kRef, kSeq, kAlt, kRepeat } kind = Kind::kSeq;
+  std::u32string text;                                // literal
+  std::vector<std::pair<char32_t, char32_t>> ranges;  // class
+  bool negated = false;                               // class: [^...]
+  int rule = -1;                                      // ref
+  std::vector<int> items;                             // seq, alt; repeat: the one child
+  int min = 0, max = -1;                              // repeat (max -1: unbounded)
+};
+
+struct Grammar {
+  std::vector<Node> nodes;
+  std::vector<std::string> rule_names;
+  std::vector<int> rule_body;  // node index, -1 while undefined
+  std::vector<std::size_t> first_use;  // offset of a rule's first reference (for errors)
+  int root = -1;
+};
+
+}  // namespace detail
 
 namespace {
 
@@ -149,27 +172,10 @@ class GrammarWriter {
 // ---------------------------------------------------------------------------------------
 // Parsing GBNF
 
-constexpr long long kMaxSteps = 20'000'000;  // matcher work before giving up
-constexpr int kMaxRuleDepth = 2000;          // nested rule calls while matching
-constexpr int kMaxParenDepth = 200;          // nested parentheses in the grammar
+constexpr int kMaxParenDepth = 200;  // nested parentheses in the grammar
 
-struct Node {
-  enum class Kind { kLiteral, kClass, kAny, kRef, kSeq, kAlt, kRepeat } kind = Kind::kSeq;
-  std::u32string text;                                // literal
-  std::vector<std::pair<char32_t, char32_t>> ranges;  // class
-  bool negated = false;                               // class: [^...]
-  int rule = -1;                                      // ref
-  std::vector<int> items;                             // seq, alt; repeat: the one child
-  int min = 0, max = -1;                              // repeat (max -1: unbounded)
-};
-
-struct Grammar {
-  std::vector<Node> nodes;
-  std::vector<std::string> rule_names;
-  std::vector<int> rule_body;  // node index, -1 while undefined
-  std::vector<std::size_t> first_use;  // offset of a rule's first reference (for errors)
-  int root = -1;
-};
+using detail::Grammar;
+using detail::Node;
 
 // One code point from UTF-8 at `s[i]` (advancing i); a bad byte is taken as U+FFFD.
 char32_t decode_utf8(std::string_view s, std::size_t& i) {
@@ -497,59 +503,69 @@ class Parser {
 // ---------------------------------------------------------------------------------------
 // Matching: for (node, position) the set of positions where a match can end, with rule
 // results memoized per position (a packrat-style parser that keeps every alternative, so
-// no backtracking is exponential).
+// no backtracking is exponential). Results are appended to the caller's vector (no vector
+// per node visit) and kept as sorted sets; sorting counts as steps, so the step limit
+// bounds the whole work, not only the node visits.
 
 class Matcher {
  public:
-  Matcher(const Grammar& g, std::u32string text) : g_(g), text_(std::move(text)) {}
+  Matcher(const Grammar& g, std::u32string text, const GbnfLimits& limits)
+      : g_(g), text_(std::move(text)), limits_(limits) {}
 
   Result<bool> matches() {
-    const std::vector<int> ends = rule_ends(g_.root, 0);
+    std::vector<int> ends;
+    rule_ends(g_.root, 0, ends);
     if (!failure_.ok()) return failure_;
-    const int n = static_cast<int>(text_.size());
-    for (int e : ends) {
-      if (e == n) return true;
-    }
-    return false;
+    return std::binary_search(ends.begin(), ends.end(), static_cast<int>(text_.size()));
   }
 
  private:
-  static void add_unique(std::vector<int>& out, int v) {
-    for (int x : out) {
-      if (x == v) return;
-    }
-    out.push_back(v);
-  }
-
-  bool step() {
+  bool charge(long long work) {
     if (!failure_.ok()) return false;
-    if (++steps_ > kMaxSteps) {
-      failure_ = resource_exhausted("grammar: matching gave up after " + std::to_string(kMaxSteps) + " steps");
+    steps_ += work;
+    if (steps_ > limits_.max_steps) {
+      failure_ = resource_exhausted("grammar: matching gave up after " + std::to_string(limits_.max_steps) + " steps");
       return false;
     }
     return true;
   }
+  bool step() { return charge(1); }
 
-  std::vector<int> rule_ends(int rule, int pos) {
-    if (!step()) return {};
+  // Sorts `v` and drops duplicates.
+  bool make_set(std::vector<int>& v) {
+    if (v.size() > 1) {
+      if (!charge(static_cast<long long>(v.size()))) return false;
+      std::sort(v.begin(), v.end());
+      v.erase(std::unique(v.begin(), v.end()), v.end());
+    }
+    return true;
+  }
+
+  // Appends the end positions of `rule` from `pos` (a sorted set) to `out`.
+  void rule_ends(int rule, int pos, std::vector<int>& out) {
+    if (!step()) return;
     const std::uint64_t key = static_cast<std::uint64_t>(rule) * (text_.size() + 1) + static_cast<std::uint64_t>(pos);
-    if (auto it = memo_.find(key); it != memo_.end()) return it->second;
+    if (auto it = memo_.find(key); it != memo_.end()) {
+      if (charge(static_cast<long long>(it->second.size()))) out.insert(out.end(), it->second.begin(), it->second.end());
+      return;
+    }
     if (!active_.insert(key).second) {
       failure_ = invalid_argument("grammar: rule '" + g_.rule_names[static_cast<std::size_t>(rule)] +
                                   "' is left-recursive (it reaches itself without consuming text)");
-      return {};
+      return;
     }
-    if (++depth_ > kMaxRuleDepth) {
-      failure_ = resource_exhausted("grammar: rules nested deeper than " + std::to_string(kMaxRuleDepth) +
+    if (++depth_ > limits_.max_depth) {
+      failure_ = resource_exhausted("grammar: rules nested deeper than " + std::to_string(limits_.max_depth) +
                                     " levels while matching");
-      return {};
+      return;
     }
-    std::vector<int> ends = node_ends(g_.rule_body[static_cast<std::size_t>(rule)], pos);
+    std::vector<int> ends;
+    node_ends(g_.rule_body[static_cast<std::size_t>(rule)], pos, ends);
     --depth_;
     active_.erase(key);
-    if (!failure_.ok()) return {};
-    memo_.emplace(key, ends);
-    return ends;
+    if (!make_set(ends)) return;
+    out.insert(out.end(), ends.begin(), ends.end());
+    memo_.emplace(key, std::move(ends));
   }
 
   bool class_matches(const Node& n, char32_t c) const {
@@ -563,73 +579,79 @@ class Matcher {
     return in != n.negated;
   }
 
-  std::vector<int> node_ends(int index, int pos) {
-    if (!step()) return {};
+  // Appends the end positions of node `index` from `pos` to `out` (duplicates possible:
+  // callers make a set of what they collect).
+  void node_ends(int index, int pos, std::vector<int>& out) {
+    if (!step()) return;
     const Node& n = g_.nodes[static_cast<std::size_t>(index)];
     const std::size_t p = static_cast<std::size_t>(pos);
     switch (n.kind) {
       case Node::Kind::kLiteral:
         if (p + n.text.size() <= text_.size() && text_.compare(p, n.text.size(), n.text) == 0) {
-          return {pos + static_cast<int>(n.text.size())};
+          out.push_back(pos + static_cast<int>(n.text.size()));
         }
-        return {};
+        return;
       case Node::Kind::kClass:
-        if (p < text_.size() && class_matches(n, text_[p])) return {pos + 1};
-        return {};
+        if (p < text_.size() && class_matches(n, text_[p])) out.push_back(pos + 1);
+        return;
       case Node::Kind::kAny:
-        if (p < text_.size()) return {pos + 1};
-        return {};
-      case Node::Kind::kRef: return rule_ends(n.rule, pos);
+        if (p < text_.size()) out.push_back(pos + 1);
+        return;
+      case Node::Kind::kRef: rule_ends(n.rule, pos, out); return;
       case Node::Kind::kSeq: {
-        std::vector<int> current{pos};
+        std::vector<int> current{pos}, next;
         for (int item : n.items) {
-          std::vector<int> next;
+          next.clear();
           for (int at : current) {
-            for (int e : node_ends(item, at)) add_unique(next, e);
-            if (!failure_.ok()) return {};
+            node_ends(item, at, next);
+            if (!failure_.ok()) return;
           }
-          if (next.empty()) return {};
-          current = std::move(next);
+          if (!make_set(next) || next.empty()) return;
+          current.swap(next);
         }
-        return current;
+        out.insert(out.end(), current.begin(), current.end());
+        return;
       }
-      case Node::Kind::kAlt: {
-        std::vector<int> out;
+      case Node::Kind::kAlt:
         for (int item : n.items) {
-          for (int e : node_ends(item, pos)) add_unique(out, e);
-          if (!failure_.ok()) return {};
+          node_ends(item, pos, out);
+          if (!failure_.ok()) return;
         }
-        return out;
-      }
+        return;
       case Node::Kind::kRepeat: {
-        std::vector<int> out;
-        std::unordered_set<int> reached;
+        // Breadth-first over the repetition count; a position reached once is not expanded
+        // again (the sets of later counts from it are the same).
+        std::vector<bool> reached(text_.size() + 1, false);
+        if (!charge(static_cast<long long>(text_.size() / 64 + 1))) return;
         if (n.min == 0) {
           out.push_back(pos);
-          reached.insert(pos);
+          reached[p] = true;
         }
-        std::vector<int> frontier{pos};
+        std::vector<int> frontier{pos}, next;
         for (int count = 1; !frontier.empty() && (n.max < 0 || count <= n.max); ++count) {
-          std::vector<int> next;
+          next.clear();
           for (int at : frontier) {
-            for (int e : node_ends(n.items[0], at)) {
-              if (reached.insert(e).second) {
-                out.push_back(e);
-                next.push_back(e);
-              }
-            }
-            if (!failure_.ok()) return {};
+            node_ends(n.items[0], at, next);
+            if (!failure_.ok()) return;
           }
-          frontier = std::move(next);
+          if (!make_set(next)) return;
+          frontier.clear();
+          for (int e : next) {
+            if (!reached[static_cast<std::size_t>(e)]) {
+              reached[static_cast<std::size_t>(e)] = true;
+              out.push_back(e);
+              frontier.push_back(e);
+            }
+          }
         }
-        return out;
+        return;
       }
     }
-    return {};
   }
 
   const Grammar& g_;
   std::u32string text_;
+  GbnfLimits limits_;
   std::unordered_map<std::uint64_t, std::vector<int>> memo_;
   std::unordered_set<std::uint64_t> active_;
   long long steps_ = 0;
@@ -641,12 +663,18 @@ class Matcher {
 
 std::string design_grammar(const design::Scene& scene, Profile profile) { return GrammarWriter(scene, profile).write(); }
 
-Result<bool> gbnf_matches(std::string_view grammar, std::string_view text) {
-  Parser parser(grammar);
-  auto g = parser.parse();
-  if (!g.ok()) return g.status();
-  Matcher matcher(*g, decode_all(text));
-  return matcher.matches();
+Result<GbnfGrammar> GbnfGrammar::parse(std::string_view grammar) {
+  ATELIER_ASSIGN_OR_RETURN(detail::Grammar g, Parser(grammar).parse());
+  return GbnfGrammar(std::make_shared<const detail::Grammar>(std::move(g)));
+}
+
+Result<bool> gbnf_matches(const GbnfGrammar& grammar, std::string_view text, const GbnfLimits& limits) {
+  return Matcher(*grammar.g_, decode_all(text), limits).matches();
+}
+
+Result<bool> gbnf_matches(std::string_view grammar, std::string_view text, const GbnfLimits& limits) {
+  ATELIER_ASSIGN_OR_RETURN(GbnfGrammar g, GbnfGrammar::parse(grammar));
+  return gbnf_matches(g, text, limits);
 }
 
 }  // namespace atelier::genai

@@ -150,6 +150,43 @@ TEST(GbnfMatcher, Limits) {
   EXPECT_TRUE(matches("root ::= ( [a]* )* \"b\"", std::string(1000, 'a') + "b"));
 }
 
+TEST(GbnfMatcher, CallerLimits) {
+  // The same repetition of a repetition with the step limit lowered: it gives up.
+  GbnfLimits few;
+  few.max_steps = 10'000;
+  auto r = gbnf_matches("root ::= ( [a]* )* \"b\"", std::string(1000, 'a'), few);
+  EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(r.status().message(), "grammar: matching gave up after 10000 steps");
+  // A nesting limit of 10 levels: the outer root, then two levels per bracket pair (pair
+  // and the root inside it), so 4 pairs nest 9 levels and pass, 5 nest 11 and do not.
+  GbnfLimits shallow;
+  shallow.max_depth = 10;
+  const char* balanced = "root ::= pair*\npair ::= \"[\" root \"]\"";
+  auto four = gbnf_matches(balanced, "[[[[]]]]", shallow);
+  ASSERT_TRUE(four.ok()) << four.status().message();
+  EXPECT_TRUE(*four);
+  auto five = gbnf_matches(balanced, "[[[[[]]]]]", shallow);
+  EXPECT_EQ(five.status().message(), "grammar: rules nested deeper than 10 levels while matching");
+}
+
+TEST(GbnfGrammar, ParsedOnceMatchesManyTexts) {
+  auto g = GbnfGrammar::parse("root ::= word (\" \" word)*\nword ::= [a-z]+");
+  ASSERT_TRUE(g.ok()) << g.status().message();
+  for (const char* yes : {"a", "spring sale", "buy now today"}) {
+    auto r = gbnf_matches(*g, yes);
+    ASSERT_TRUE(r.ok());
+    EXPECT_TRUE(*r) << yes;
+  }
+  for (const char* no : {"", " a", "a  b", "Spring"}) {
+    auto r = gbnf_matches(*g, no);
+    ASSERT_TRUE(r.ok());
+    EXPECT_FALSE(*r) << no;
+  }
+  // Parse errors are the same as gbnf_matches' on the grammar text.
+  EXPECT_EQ(GbnfGrammar::parse("root ::= item").status().message(), "grammar: line 1: undefined rule 'item'");
+  EXPECT_EQ(GbnfGrammar::parse("item ::= \"a\"").status().message(), "grammar: no rule 'root'");
+}
+
 // ---------------------------------------------------------------------------------------
 // The design grammar
 
