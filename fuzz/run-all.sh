@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make fuzz`: writes the seeds, runs every harness for FUZZ_SECONDS (default 60),
-# FUZZ_JOBS at a time (default 2), and prints a table: harness, execs, corpus size,
-# crashes (reproducers in artifacts/). Corpora and artifacts live under FUZZ_OUT (default
+# FUZZ_JOBS at a time (default 2), and prints a table: harness, execs of this run, execs
+# over all runs (execs-total), corpus size, crashes (reproducers in artifacts/). Corpora and artifacts live under FUZZ_OUT (default
 # BUILD_DIR/fuzz/runs, git-ignored) and grow from run to run. Exits 1 when any harness
 # found something. Usage: run-all.sh [HARNESS...] (default: all).
 set -uo pipefail
@@ -24,14 +24,15 @@ printf '%s\n' "${names[@]}" |
     "$here/run-one.sh" "$bin" "$seeds" "$out" "$seconds"
 
 status=0
-printf '\n%-32s %12s %8s %8s\n' harness execs corpus crashes
+printf '\n%-32s %12s %12s %8s %8s\n' harness execs total corpus crashes
 for n in "${names[@]}"; do
   log=$out/$n/log
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" 2>/dev/null | tail -n 1)
   corpus=$(find "$out/$n/corpus" -type f 2>/dev/null | wc -l)
+  total=$(cat "$out/$n/execs-total" 2>/dev/null)
   crashes=$(find "$out/$n/artifacts" -type f 2>/dev/null | wc -l)
   [ "$crashes" -gt 0 ] && status=1
-  printf '%-32s %12s %8s %8s\n' "$n" "${execs:-?}" "$corpus" "$crashes"
+  printf '%-32s %12s %12s %8s %8s\n' "$n" "${execs:-?}" "${total:-?}" "$corpus" "$crashes"
 done
 [ $status -eq 0 ] || echo "fuzz: reproducers under $out/*/artifacts/ (run HARNESS FILE to replay)"
 exit $status

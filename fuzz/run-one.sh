@@ -2,7 +2,8 @@
 # Runs one libFuzzer harness for SECONDS from the seeds plus what earlier runs found:
 #   run-one.sh HARNESS SEEDS_DIR OUT_DIR SECONDS [libFuzzer flags...]
 # New inputs go to OUT_DIR/corpus (kept between runs), reproducers of crashes, leaks,
-# timeouts and out-of-memory of this run to OUT_DIR/artifacts/, the log to OUT_DIR/log;
+# timeouts and out-of-memory of this run to OUT_DIR/artifacts/, the log to OUT_DIR/log,
+# and the run's executions are added to OUT_DIR/execs-total (the harness's tally over runs);
 # the dictionary SEEDS_DIR/../dict/<harness>.dict (written by make_seeds) is used when
 # there is one. The exit status is libFuzzer's: non-zero when it found anything (the
 # log's tail is printed then).
@@ -30,6 +31,9 @@ export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$here/lsan.supp:print_suppressi
 ulimit -s 65536 2>/dev/null || true
 "$bin" "${flags[@]}" "$@" "$out/corpus" "$seeds" >"$out/log" 2>&1
 rc=$?
+execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/log" | tail -n 1)
+total=$(cat "$out/execs-total" 2>/dev/null || echo 0)
+echo $(( total + ${execs:-0} )) >"$out/execs-total"
 if [ $rc -ne 0 ]; then
   echo "$name: libFuzzer exited $rc; artifacts in $out/artifacts; log $out/log:" >&2
   tail -n 80 "$out/log" >&2

@@ -39,7 +39,7 @@ Status scan_archive(const fs::path& path,
   std::unique_ptr<archive, int (*)(archive*)> a(archive_read_new(), archive_read_free);
   archive_read_support_filter_gzip(a.get());
   archive_read_support_format_tar(a.get());
-  if (archive_read_open_filename(a.get(), path.c_str(), 1 << 20) != ARCHIVE_OK) {
+  if (archive_read_open_filename(a.get(), path.c_str(), 64 << 10) != ARCHIVE_OK) {
     return invalid_argument(path.string() + ": not an npm package tarball (" + archive_message(a.get()) + ")");
   }
   archive_entry* entry = nullptr;
