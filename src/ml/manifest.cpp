@@ -1,5 +1,7 @@
 #include "ml/manifest.h"
 
+#include <algorithm>
+#include <cmath>
 #include <limits>
 #include <stdexcept>
 
@@ -52,6 +54,18 @@ T integer_field(const json& v, const char* key) {
   if (!fits) throw std::out_of_range(std::string(key) + " must be an integer in range");
   return v.is_number_unsigned() ? T(v.get<std::uint64_t>()) : T(v.get<std::int64_t>());
 }
+
+// Three finite numbers of moderate size (a mean or std in pixel units). nlohmann's
+// get<float>() of a double beyond float's range is undefined behaviour, so the range is
+// checked on the double first.
+std::array<float, 3> float_triple(const json& v, const char* key) {
+  constexpr double kMax = 1e6;
+  const bool fits = v.is_array() && v.size() == 3 && std::all_of(v.begin(), v.end(), [](const json& x) {
+    return x.is_number() && std::isfinite(x.get<double>()) && std::abs(x.get<double>()) <= kMax;
+  });
+  if (!fits) throw std::out_of_range(std::string(key) + " must be 3 numbers from -1e6 to 1e6");
+  return {float(v[0].get<double>()), float(v[1].get<double>()), float(v[2].get<double>())};
+}
 }  // namespace
 
 Result<ModelManifest> manifest_from_json(std::string_view text) {
@@ -82,8 +96,8 @@ Result<ModelManifest> manifest_from_json(std::string_view text) {
     m.preprocess.width = integer_field<int>(in.at("width"), "input.width");
     m.preprocess.height = integer_field<int>(in.at("height"), "input.height");
     m.preprocess.channel_order = in.value("channel_order", "RGB");
-    m.preprocess.mean = in.at("mean").get<std::array<float, 3>>();
-    m.preprocess.std = in.at("std").get<std::array<float, 3>>();
+    m.preprocess.mean = float_triple(in.at("mean"), "input.mean");
+    m.preprocess.std = float_triple(in.at("std"), "input.std");
     auto sampling = image::parse_sampling(in.value("sampling", "half_pixel"));
     if (!sampling.ok()) return invalid_argument("bad manifest: " + sampling.status().message());
     m.preprocess.sampling = *sampling;

@@ -90,5 +90,27 @@ TEST(ManifestFuzzRegression, IntegerFieldsRefuseFloatsAndOutOfRange) {
             "bad manifest: bytes must be an integer in range");
   EXPECT_TRUE(manifest_from_json(with(R"("bytes": 123)")).ok());
 }
+
+TEST(ManifestFuzzRegression, MeanAndStdAreThreeFiniteNumbersInRange) {
+  auto with = [](const std::string& mean, const std::string& stddev) {
+    return R"({"format_version": 1, "name": "m", "file": "model.onnx", "sha256": "x", "bytes": 1,
+               "source": {"kind": "file"}, "input": {"name": "in", "width": 8, "height": 8, "mean": )" +
+           mean + R"(, "std": )" + stddev + R"(}, "output": {"name": "out"}})";
+  };
+  const std::string bad_mean = "bad manifest: input.mean must be 3 numbers from -1e6 to 1e6";
+  EXPECT_EQ(manifest_from_json(with("[1e300, 0, 0]", "[1,1,1]")).status().message(), bad_mean);  // beyond float
+  EXPECT_EQ(manifest_from_json(with("[0, 0]", "[1,1,1]")).status().message(), bad_mean);
+  EXPECT_EQ(manifest_from_json(with("[0, 0, 0, 0]", "[1,1,1]")).status().message(), bad_mean);
+  EXPECT_EQ(manifest_from_json(with("[0, \"0\", 0]", "[1,1,1]")).status().message(), bad_mean);
+  EXPECT_EQ(manifest_from_json(with("5", "[1,1,1]")).status().message(), bad_mean);
+  EXPECT_EQ(manifest_from_json(with("[0,0,0]", "[-2e6, 1, 1]")).status().message(),
+            "bad manifest: input.std must be 3 numbers from -1e6 to 1e6");
+  EXPECT_EQ(manifest_from_json(with("[0,0,0]", "[0, 1, 1]")).status().message(), "bad manifest: std must not be 0");
+  auto ok = manifest_from_json(with("[123.675, 116.28, -103.53]", "[58.395, 57.12, 57.375]"));
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  EXPECT_FLOAT_EQ(ok->preprocess.mean[0], 123.675f);
+  EXPECT_FLOAT_EQ(ok->preprocess.mean[2], -103.53f);
+  EXPECT_FLOAT_EQ(ok->preprocess.std[1], 57.12f);
+}
 }  // namespace
 }  // namespace atelier::ml
