@@ -18,6 +18,7 @@
 #include "image/color_profile.h"
 #include "image/jpeg_decode.h"
 #include "image/png_encode.h"
+#include "image/webp_decode.h"
 
 namespace atelier::image {
 namespace {
@@ -99,11 +100,16 @@ Result<Image> decode_image(std::span<const std::uint8_t> bytes, const DecodeLimi
   }
   const std::string kind(format_name(header.format));
   cv::Mat decoded;
-  bool rgb_order = false;  // OpenCV decodes to BGR(A); decode_jpeg to RGB
+  bool rgb_order = false;  // OpenCV decodes to BGR(A); decode_jpeg and decode_webp to RGB(A)
   if (header.format == Format::kJpeg) {
     ATELIER_ASSIGN_OR_RETURN(decoded, detail::decode_jpeg(bytes));
     rgb_order = true;
+  } else if (header.format == Format::kWebp) {
+    ATELIER_ASSIGN_OR_RETURN(decoded, detail::decode_webp(bytes));
+    rgb_order = true;
   } else {
+    // PNG, TIFF and BMP: OpenCV picks its decoder by the same magic bytes probe_image
+    // checked, so these bytes never reach another decoder.
     try {
       cv::Mat buf(1, int(bytes.size()), CV_8U, const_cast<std::uint8_t*>(bytes.data()));
       MutedStderr muted;

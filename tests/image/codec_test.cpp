@@ -322,6 +322,37 @@ TEST(Codec, PngChunkWithABadChecksumIsCorrupt) {
   EXPECT_EQ(decode_image(bad_header).status().message(), "corrupt or truncated PNG image (bad checksum in the IHDR chunk)");
 }
 
+// The decode_webp fuzzer's reproducer: a WebP header that libwebp cannot read, with "DICM"
+// at offset 128. cv::imdecode declined it as WebP and handed it to GDCM's DICOM reader,
+// which aborted the process on an assertion; libwebp now decodes WebP itself.
+TEST(Codec, BrokenWebpNeverReachesAnotherDecoder) {
+  const std::string head("RIFF\x4a\0\0\0WEBPVP8L\x3e\0\0\0\x2f\x07" "EBPICC\0\0ICCP\0\0\0\0ICC", 43);
+  std::vector<std::uint8_t> bytes(head.begin(), head.end());
+  bytes.resize(128, 0xce);
+  for (char c : std::string("DICM\x14\x10")) bytes.push_back(std::uint8_t(c));
+  ASSERT_EQ(bytes.size(), 134u);
+  auto r = decode_image(bytes);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "corrupt or truncated WebP image (bad bitstream header)");
+}
+
+TEST(Codec, WebpKeepsAlphaAndDamageIsAnError) {
+  cv::Mat bgra(10, 12, CV_8UC4, cv::Scalar(10, 20, 30, 40));
+  std::vector<std::uint8_t> lossless = encode_bgr(bgra, ".webp", {cv::IMWRITE_WEBP_QUALITY, 101});
+  auto a = decode_image(lossless);
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  ASSERT_EQ(a->channels(), 4);
+  EXPECT_EQ(a->mat().at<cv::Vec4b>(4, 5), cv::Vec4b(30, 20, 10, 40));
+
+  // The container intact, the lossy bitstream after its frame header scrambled.
+  std::vector<std::uint8_t> lossy = encode_bgr(testing::pattern_rgb(320, 240), ".webp");
+  ASSERT_GT(lossy.size(), 200u);
+  for (std::size_t i = 60; i < lossy.size(); ++i) lossy[i] ^= 0x5a;
+  auto d = decode_image(lossy);
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().message().rfind("corrupt or truncated WebP image (", 0), 0u) << d.status().message();
+}
+
 TEST(Codec, DecodeLimitsComeFromTheRequestLimits) {
   Limits l;
   l.max_input_pixels = 12;
