@@ -326,7 +326,7 @@ TEST(Codec, PngChunkWithABadChecksumIsCorrupt) {
 // at offset 128. cv::imdecode declined it as WebP and handed it to GDCM's DICOM reader,
 // which aborted the process on an assertion; libwebp now decodes WebP itself.
 TEST(Codec, BrokenWebpNeverReachesAnotherDecoder) {
-  const std::string head("RIFF\x4a\0\0\0WEBPVP8L\x3e\0\0\0\x2f\x07" "EBPICC\0\0ICCP\0\0\0\0ICC", 43);
+  const std::string head("RIFF\x4a\0\0\0WEBPVP8L\x3e\0\0\0\x2f\x07" "EBPICC\0\0ICCP\0\0\0\0ICC", 41);
   std::vector<std::uint8_t> bytes(head.begin(), head.end());
   bytes.resize(128, 0xce);
   for (char c : std::string("DICM\x14\x10")) bytes.push_back(std::uint8_t(c));
