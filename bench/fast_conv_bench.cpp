@@ -12,7 +12,6 @@
 // masks (> 0.5) between the two outputs, and the peak RSS after each phase (getrusage;
 // monotonic, so run --mode builtin / --mode fast separately for clean per-mode peaks).
 // --layers prints the per-layer times of the convolution layers (slowest first).
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -33,19 +32,8 @@
 
 namespace {
 
-double peak_rss_mb() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return double(ru.ru_maxrss) / 1024.0;
-}
-
-// User + system CPU seconds of the process so far (all threads).
-double cpu_seconds() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-         1e-6 * double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
-}
+using atelier::bench::cpu_seconds;
+using atelier::bench::peak_rss_mb;
 
 constexpr const char* kDefaultImage = "/usr/lib/python3/dist-packages/skimage/data/astronaut.png";
 

@@ -1,6 +1,8 @@
 // Timing helpers shared by the C++ benchmarks.
 #pragma once
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <functional>
@@ -27,6 +29,20 @@ inline double median_ms(const std::function<void()>& fn, int runs = kRuns) {
     t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
   }
   return median(std::move(t));
+}
+
+// The process's peak resident set so far, in MB (monotonic).
+inline double peak_rss_mb() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return double(ru.ru_maxrss) / 1024.0;
+}
+
+// User + system CPU seconds of the process so far (all threads).
+inline double cpu_seconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + 1e-6 * double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
 }
 
 }  // namespace atelier::bench

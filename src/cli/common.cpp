@@ -91,7 +91,28 @@ CLI::Option* add_number_option(CLI::App& cmd, const std::string& names, double& 
   return add_ranged_option<double, double>(cmd, names, target, min, max, help, "NUMBER", parse_number);
 }
 
-Status check_runtime(const RuntimeFlags& flags) { return resolve_thread_count(flags.threads).status(); }
+Status check_runtime(const RuntimeFlags& flags) { return backend_options(flags).status(); }
+
+Result<ml::BackendOptions> backend_options(const RuntimeFlags& flags) {
+  ATELIER_TRY(resolve_thread_count(flags.threads).status());
+  ml::BackendOptions o;
+  o.threads = flags.threads;
+  ATELIER_ASSIGN_OR_RETURN(o.backend, ml::parse_backend(flags.backend));
+  ATELIER_ASSIGN_OR_RETURN(o.precision, ml::parse_precision(flags.precision));
+  if (flags.no_fast_conv) {
+    if (o.backend != ml::BackendKind::kAuto && o.backend != ml::BackendKind::kOpenCv) {
+      return invalid_argument(std::string("--no-fast-conv means --backend opencv; it cannot go with --backend ") +
+                              ml::backend_name(o.backend));
+    }
+    o.backend = ml::BackendKind::kOpenCv;
+  }
+  if (o.precision == ml::Precision::kBf16 &&
+      (o.backend == ml::BackendKind::kWinograd || o.backend == ml::BackendKind::kOpenCv)) {
+    return invalid_argument(std::string("--precision bf16 needs the oneDNN backend, not --backend ") +
+                            ml::backend_name(o.backend));
+  }
+  return o;
+}
 
 Result<Limits> limits_from_flag(const std::string& max_pixels) {
   ATELIER_ASSIGN_OR_RETURN(std::uint64_t px, parse_pixel_count(max_pixels));
@@ -105,7 +126,14 @@ void add_runtime_flags(CLI::App& cmd, RuntimeFlags& flags) {
   add_integer_option(cmd, "--threads", flags.threads, 1, kMaxThreads,
                      "Worker threads, 1-" + std::to_string(kMaxThreads) + " (default: $ATELIER_THREADS, else all cores)");
   cmd.add_flag("-q,--quiet", flags.quiet, "No progress bar and no per-file lines; errors only");
-  cmd.add_flag("--no-fast-conv", flags.no_fast_conv, "Use OpenCV's own convolution instead of Winograd (for comparison)");
+  cmd.add_option("--backend", flags.backend,
+                 "Inference: auto (oneDNN where it runs the model, else winograd), onednn, winograd (OpenCV DNN "
+                 "with Atelier's Winograd convolution) or opencv (OpenCV DNN's own, the reference)")
+      ->default_str("auto");
+  cmd.add_option("--precision", flags.precision,
+                 "oneDNN compute precision: auto (fp32 unless the model's import check chose another), fp32 or bf16")
+      ->default_str("auto");
+  cmd.add_flag("--no-fast-conv", flags.no_fast_conv, "Same as --backend opencv (for comparison)");
 }
 
 void print_json(const nlohmann::json& j, int indent) {

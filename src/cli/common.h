@@ -13,6 +13,7 @@
 #include "core/limits.h"
 #include "core/status.h"
 #include "image/codec.h"
+#include "ml/inference.h"
 
 namespace atelier::cli {
 
@@ -58,12 +59,17 @@ inline constexpr const char* kImageOutputFormats = ".png, .jpg/.jpeg, .webp, .ti
 struct RuntimeFlags {
   int threads = 0;
   bool quiet = false;
-  bool no_fast_conv = false;
+  bool no_fast_conv = false;  // the older spelling of --backend opencv
+  std::string backend = "auto";
+  std::string precision = "auto";
 };
 void add_runtime_flags(CLI::App& cmd, RuntimeFlags& flags);
 // Usage checks of the runtime flags and the environment they read (ATELIER_THREADS),
 // done before any work so a bad value never reaches OpenCV's thread pool.
 Status check_runtime(const RuntimeFlags& flags);
+// The inference options the flags ask for (check_runtime's errors, and --no-fast-conv
+// with a --backend other than opencv).
+Result<ml::BackendOptions> backend_options(const RuntimeFlags& flags);
 
 // --max-pixels: one limit for what is decoded and what is written (core/limits.h).
 Result<Limits> limits_from_flag(const std::string& max_pixels);

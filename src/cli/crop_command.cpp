@@ -49,8 +49,7 @@ bool resolve_analysis(const AnalysisArgs& a, vision::SaliencyOptions& opt, Limit
   if (!parsed.ok()) return print_error(parsed.status().message()), false;
   opt.source = *source;
   opt.model = a.model;
-  opt.backend.threads = a.runtime.threads;
-  opt.backend.fast_convolution = !a.runtime.no_fast_conv;
+  opt.backend = *backend_options(a.runtime);  // checked by check_runtime before any work
   limits = *parsed;
   return true;
 }

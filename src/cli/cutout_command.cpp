@@ -99,8 +99,7 @@ int run_cutout(const CutoutArgs& a) {
 
   vision::CutoutOptions opt;
   opt.model = a.model;
-  opt.backend.threads = a.runtime.threads;
-  opt.backend.fast_convolution = !a.runtime.no_fast_conv;
+  opt.backend = *backend_options(a.runtime);  // checked by check_runtime before any work
   opt.refine = !a.no_refine;
   opt.decontaminate = !a.no_decontaminate;
   opt.background = std::move(background).value();
@@ -133,6 +132,8 @@ int run_cutout(const CutoutArgs& a) {
     const auto& t = r->timings;
     out.json["width"] = r->image.width();
     out.json["height"] = r->image.height();
+    out.json["backend"] = (*session)->backend().name();
+    if (!(*session)->fallback_reason.empty()) out.json["backend_fallback"] = (*session)->fallback_reason;
     out.json["crop"] = {r->crop.x, r->crop.y, r->crop.width, r->crop.height};
     out.json["timings"] = {{"inference", t.inference}, {"matte", t.matte}, {"foreground", t.foreground},
                            {"composite", t.composite}};

@@ -31,8 +31,7 @@ Result<std::vector<vision::FixationImage>> dataset_and_options(const EvalArgs& a
   opt.model = a.model;
   opt.weights.centre_power = a.centre_power;
   opt.weights.faces = a.face_weight;
-  opt.backend.threads = a.runtime.threads;
-  opt.backend.fast_convolution = !a.runtime.no_fast_conv;
+  ATELIER_ASSIGN_OR_RETURN(opt.backend, backend_options(a.runtime));
   return vision::load_fixation_dataset(a.dir);
 }
 

@@ -9,6 +9,9 @@
 
 #include "core/threads.h"
 #include "ml/fast_conv.h"
+#include "ml/onednn/executor.h"
+#include "ml/onednn/graph.h"
+#include "ml/onnx_convert.h"
 
 namespace atelier::ml {
 namespace fs = std::filesystem;
@@ -21,8 +24,9 @@ namespace {
 
 class OpenCvBackend final : public InferenceBackend {
  public:
-  OpenCvBackend(cv::dnn::Net net, int threads) : net_(std::move(net)), threads_(threads) {}
-  std::string name() const override { return "opencv-dnn"; }
+  OpenCvBackend(cv::dnn::Net net, int threads, bool winograd)
+      : net_(std::move(net)), threads_(threads), winograd_(winograd) {}
+  std::string name() const override { return winograd_ ? "opencv-winograd" : "opencv-dnn"; }
 
   Result<Tensor> run(const std::string& input_name, const Tensor& input, const std::string& output_name) override {
     if (input.data.size() != input.size()) return invalid_argument("input tensor data does not match its shape");
@@ -45,6 +49,41 @@ class OpenCvBackend final : public InferenceBackend {
  private:
   cv::dnn::Net net_;
   int threads_;
+  bool winograd_;
+  std::mutex mu_;
+};
+
+class OneDnnBackend final : public InferenceBackend {
+ public:
+  OneDnnBackend(std::unique_ptr<onednn::Executor> exec, std::string input, std::string output, onednn::Precision p)
+      : exec_(std::move(exec)), input_(std::move(input)), output_(std::move(output)), precision_(p) {}
+  std::string name() const override { return std::string("onednn-") + onednn::precision_name(precision_); }
+
+  Result<Tensor> run(const std::string& input_name, const Tensor& input, const std::string& output_name) override {
+    if (input_name != input_) return invalid_argument("oneDNN backend: compiled for input '" + input_ + "', not '" + input_name + "'");
+    if (output_name != output_) {
+      return invalid_argument("oneDNN backend: compiled for output '" + output_ + "', not '" + output_name + "'");
+    }
+    const onednn::Dims& d = exec_->input_dims();
+    if (input.shape != std::vector<int>{d.n, d.c, d.h, d.w} || input.data.size() != input.size()) {
+      return invalid_argument("oneDNN backend: input tensor must be " + std::to_string(d.n) + "x" + std::to_string(d.c) +
+                              "x" + std::to_string(d.h) + "x" + std::to_string(d.w));
+    }
+    std::lock_guard lock(mu_);
+    // oneDNN's own threads come from OpenMP (set by the executor); OpenCV's pool serves
+    // the pre- and post-processing around this call.
+    ATELIER_ASSIGN_OR_RETURN(std::vector<float> out, exec_->run(input.data.data()));
+    const onednn::Dims& o = exec_->output_dims();
+    Tensor t;
+    t.shape = {o.n, o.c, o.h, o.w};
+    t.data = std::move(out);
+    return t;
+  }
+
+ private:
+  std::unique_ptr<onednn::Executor> exec_;
+  std::string input_, output_;
+  onednn::Precision precision_;
   std::mutex mu_;
 };
 
@@ -53,8 +92,8 @@ struct CacheKey {
   std::string sha256;
   BackendOptions options;
   bool operator<(const CacheKey& o) const {
-    return std::tie(path, sha256, options.threads, options.fast_convolution) <
-           std::tie(o.path, o.sha256, o.options.threads, o.options.fast_convolution);
+    return std::tie(path, sha256, options.threads, options.backend, options.precision) <
+           std::tie(o.path, o.sha256, o.options.threads, o.options.backend, o.options.precision);
   }
 };
 
@@ -63,23 +102,75 @@ std::map<CacheKey, std::shared_ptr<Session>> g_cache;
 
 }  // namespace
 
-Result<std::unique_ptr<InferenceBackend>> make_opencv_backend(const fs::path& onnx, const BackendOptions& options) {
-  ATELIER_ASSIGN_OR_RETURN(int threads, resolve_thread_count(options.threads));
+const char* backend_name(BackendKind k) {
+  switch (k) {
+    case BackendKind::kAuto: return "auto";
+    case BackendKind::kOneDnn: return "onednn";
+    case BackendKind::kWinograd: return "winograd";
+    case BackendKind::kOpenCv: return "opencv";
+  }
+  return "?";
+}
+
+Result<BackendKind> parse_backend(std::string_view text) {
+  for (BackendKind k : {BackendKind::kAuto, BackendKind::kOneDnn, BackendKind::kWinograd, BackendKind::kOpenCv}) {
+    if (text == backend_name(k)) return k;
+  }
+  return invalid_argument("--backend: expected auto, onednn, winograd or opencv, got '" + std::string(text) + "'");
+}
+
+const char* precision_name(Precision p) {
+  switch (p) {
+    case Precision::kAuto: return "auto";
+    case Precision::kFp32: return "fp32";
+    case Precision::kBf16: return "bf16";
+  }
+  return "?";
+}
+
+Result<Precision> parse_precision(std::string_view text) {
+  for (Precision p : {Precision::kAuto, Precision::kFp32, Precision::kBf16}) {
+    if (text == precision_name(p)) return p;
+  }
+  return invalid_argument("--precision: expected auto, fp32 or bf16, got '" + std::string(text) + "'");
+}
+
+Result<std::unique_ptr<InferenceBackend>> make_opencv_backend(const fs::path& onnx, int threads, bool winograd) {
   cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_ERROR);
   // The layer factory is process-wide: registration and the net's creation go together.
   static std::mutex factory_mu;
   std::lock_guard lock(factory_mu);
-  if (options.fast_convolution) register_fast_convolution();
+  if (winograd) register_fast_convolution();
   else unregister_fast_convolution();
   try {
     cv::setNumThreads(threads);
     cv::dnn::Net net = cv::dnn::readNetFromONNX(onnx.string());
     net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
     net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
-    return std::unique_ptr<InferenceBackend>(new OpenCvBackend(std::move(net), threads));
+    return std::unique_ptr<InferenceBackend>(new OpenCvBackend(std::move(net), threads, winograd));
   } catch (const cv::Exception& e) {
     return invalid_argument(onnx.string() + ": OpenCV DNN cannot load the model: " + e.err);
   }
+}
+
+Result<std::unique_ptr<InferenceBackend>> make_onednn_backend(const fs::path& onnx, const ModelManifest& manifest,
+                                                              int threads, Precision precision) {
+  const onednn::Precision p = precision == Precision::kBf16 ? onednn::Precision::kBf16 : onednn::Precision::kF32;
+  cv::setNumThreads(threads);  // the pre- and post-processing around inference
+  std::unique_ptr<onednn::Executor> exec;
+  {
+    // The ONNX model and the graph's copy of the weights live only while compiling.
+    ATELIER_ASSIGN_OR_RETURN(onnx::ModelProto model, load_onnx(onnx));
+    const onednn::Dims dims{1, 3, manifest.preprocess.height, manifest.preprocess.width};
+    Result<onednn::Graph> graph = onednn::build_graph(model, manifest.input, dims, manifest.postprocess.output);
+    if (!graph.ok()) return graph.status().with_context(onnx.string());
+    model = onnx::ModelProto();
+    Result<std::unique_ptr<onednn::Executor>> compiled = onednn::Executor::compile(std::move(*graph), {p, threads});
+    if (!compiled.ok()) return compiled.status().with_context(onnx.string());
+    exec = std::move(*compiled);
+  }
+  return std::unique_ptr<InferenceBackend>(
+      new OneDnnBackend(std::move(exec), manifest.input, manifest.postprocess.output, p));
 }
 
 Result<Tensor> Session::run(const Tensor& input) {
@@ -92,8 +183,25 @@ Result<std::shared_ptr<Session>> get_session(const InstalledModel& model, const 
   CacheKey key{model.model_path().string(), model.manifest.sha256, options};
   if (auto it = g_cache.find(key); it != g_cache.end()) return it->second;
   auto start = std::chrono::steady_clock::now();
-  ATELIER_ASSIGN_OR_RETURN(std::unique_ptr<InferenceBackend> backend, make_opencv_backend(model.model_path(), options));
+  ATELIER_ASSIGN_OR_RETURN(int threads, resolve_thread_count(options.threads));
+  std::unique_ptr<InferenceBackend> backend;
+  std::string fallback;
+  if (options.backend == BackendKind::kAuto || options.backend == BackendKind::kOneDnn) {
+    Result<std::unique_ptr<InferenceBackend>> b =
+        make_onednn_backend(model.model_path(), model.manifest, threads, options.precision);
+    if (b.ok()) backend = std::move(*b);
+    else if (options.backend == BackendKind::kOneDnn) return b.status();
+    else fallback = b.status().message();
+  } else if (options.precision == Precision::kBf16) {
+    return invalid_argument(std::string("--precision bf16 needs the oneDNN backend, not --backend ") +
+                            backend_name(options.backend));
+  }
+  if (!backend) {
+    ATELIER_ASSIGN_OR_RETURN(backend, make_opencv_backend(model.model_path(), threads,
+                                                          options.backend != BackendKind::kOpenCv));
+  }
   auto session = std::make_shared<Session>(model, std::move(backend));
+  session->fallback_reason = fallback;
   session->load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   g_cache[key] = session;
   return session;

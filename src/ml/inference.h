@@ -1,6 +1,8 @@
-// Running models. An InferenceBackend runs one loaded model on float tensors; the OpenCV
-// DNN implementation is the local default (a KServe v2 remote one can implement the same
-// interface). A Session pairs a backend with the model's manifest and is cached per
+// Running models. An InferenceBackend runs one loaded model on float tensors. Local ones:
+// the oneDNN executor (ml/onednn: the default where it can run the graph), OpenCV DNN with
+// the Winograd convolution (the fallback for graphs the executor cannot run), and OpenCV
+// DNN's own convolution (the reference path); a KServe v2 remote one can implement the
+// same interface. A Session pairs a backend with the model's manifest and is cached per
 // process: each model is loaded once and reused by every later call.
 #pragma once
 
@@ -10,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -26,21 +29,44 @@ struct Tensor {
 class InferenceBackend {
  public:
   virtual ~InferenceBackend() = default;
+  // "onednn-fp32", "onednn-bf16", "opencv-winograd", "opencv-dnn".
   virtual std::string name() const = 0;
   // Runs the model on `input` (fed to graph input `input_name`) and returns `output_name`.
   // Thread-safe: calls on one backend are serialised.
   virtual Result<Tensor> run(const std::string& input_name, const Tensor& input, const std::string& output_name) = 0;
 };
 
+// kAuto: oneDNN when it can run the graph, else Winograd. kWinograd: OpenCV DNN with the
+// Winograd layer (fast_conv.h). kOpenCv: OpenCV DNN's own convolution.
+enum class BackendKind { kAuto, kOneDnn, kWinograd, kOpenCv };
+// The compute precision of the oneDNN backend (the OpenCV ones are fp32 only). kAuto is
+// fp32 until a model's manifest records that another precision passed the quality bar.
+enum class Precision { kAuto, kFp32, kBf16 };
+
+// "auto", "onednn", "winograd", "opencv" / "auto", "fp32", "bf16"; parse errors
+// (kInvalidArgument) list the choices.
+const char* backend_name(BackendKind k);
+Result<BackendKind> parse_backend(std::string_view text);
+const char* precision_name(Precision p);
+Result<Precision> parse_precision(std::string_view text);
+
 struct BackendOptions {
-  int threads = 0;               // 0: ATELIER_THREADS or all cores (core/threads.h)
-  bool fast_convolution = true;  // Winograd 3×3 convolutions (fast_conv.h)
+  int threads = 0;  // 0: ATELIER_THREADS or all cores (core/threads.h)
+  BackendKind backend = BackendKind::kAuto;
+  Precision precision = Precision::kAuto;
   friend bool operator==(const BackendOptions&, const BackendOptions&) = default;
 };
 
-// Loads an fp32 ONNX file into OpenCV DNN (CPU). Errors name the file.
-Result<std::unique_ptr<InferenceBackend>> make_opencv_backend(const std::filesystem::path& onnx,
-                                                              const BackendOptions& options);
+// Loads an fp32 ONNX file into OpenCV DNN (CPU), with the Winograd layer when `winograd`.
+// Errors name the file.
+Result<std::unique_ptr<InferenceBackend>> make_opencv_backend(const std::filesystem::path& onnx, int threads,
+                                                              bool winograd);
+// Compiles an fp32 ONNX file for the oneDNN executor at the manifest's input size, in
+// `precision` (kAuto: fp32). Errors name the file and, for a graph the executor cannot
+// run, the node ("...: oneDNN executor: node 'x' (LSTM): operator not supported").
+Result<std::unique_ptr<InferenceBackend>> make_onednn_backend(const std::filesystem::path& onnx,
+                                                              const ModelManifest& manifest, int threads,
+                                                              Precision precision);
 
 // A loaded model: its manifest plus a backend.
 class Session {
@@ -55,6 +81,8 @@ class Session {
   int runs() const { return runs_.load(); }
   // Seconds spent loading (for timing reports).
   double load_seconds = 0;
+  // Why kAuto did not use oneDNN (the executor's error), empty when it did.
+  std::string fallback_reason;
 
  private:
   InstalledModel model_;

@@ -202,7 +202,13 @@ TEST(CutoutCli, JsonLinesForApps) {
   EXPECT_EQ(r.out.rfind("{", 0), 0u);
   EXPECT_NE(r.out.find("\"ok\":true"), std::string::npos);
   EXPECT_NE(r.out.find("\"inference\":"), std::string::npos);
+  EXPECT_NE(r.out.find("\"backend\":\"onednn-fp32\""), std::string::npos) << r.out;  // auto: oneDNN runs ISNet
+  EXPECT_EQ(r.out.find("backend_fallback"), std::string::npos) << r.out;
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1);
+  r = run_atelier({"cutout", sample("chelsea.png").string(), "-o", (t.out / "w.png").string(), "--json", "--backend",
+                   "winograd"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"backend\":\"opencv-winograd\""), std::string::npos) << r.out;
   // A failure names its input, the planned output and the reason.
   r = run_atelier({"cutout", (t.in / "none.png").string(), "-o", (t.out / "n.png").string(), "--json"});
   EXPECT_EQ(r.exit_code, 1);

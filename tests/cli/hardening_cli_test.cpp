@@ -50,18 +50,22 @@ void expect_refused(Workspace& w, const std::vector<std::string>& args, const st
   EXPECT_EQ(w.hashes(), before) << err;
 }
 
+// `cmd IN -o OUT` (crop with --aspect 1:1), then `extra`.
+std::vector<std::string> photo_command(const std::string& cmd, const std::string& in, const std::string& out,
+                                       const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> a{cmd, in, "-o", out};
+  if (cmd == "crop") a.insert(a.end(), {"--aspect", "1:1"});
+  a.insert(a.end(), extra.begin(), extra.end());
+  return a;
+}
+
 TEST(HardeningCli, ThreadCountsHaveARangeFromFlagAndEnvironment) {
   Workspace w;
   const std::string in = w.copy("chelsea.png", "cat.png").string();
   const std::string out = (w.root / "o.png").string();
   for (const std::string cmd : {"cutout", "crop", "saliency"}) {
-    std::vector<std::string> base{cmd, in, "-o", out};
-    if (cmd == "crop") base.insert(base.end(), {"--aspect", "1:1"});
-    auto with = [&](std::vector<std::string> extra) {
-      std::vector<std::string> a = base;
-      a.insert(a.end(), extra.begin(), extra.end());
-      return a;
-    };
+    const std::vector<std::string> base = photo_command(cmd, in, out);
+    auto with = [&](const std::vector<std::string>& extra) { return photo_command(cmd, in, out, extra); };
     expect_refused(w, with({"--threads", "65537"}), "--threads: must be at most 256, got 65537 (see atelier --help)");
     expect_refused(w, with({"--threads", "0"}), "--threads: must be at least 1, got 0 (see atelier --help)");
     expect_refused(w, with({"--threads", "two"}),
@@ -74,6 +78,23 @@ TEST(HardeningCli, ThreadCountsHaveARangeFromFlagAndEnvironment) {
       testing::ScopedEnv env("ATELIER_THREADS", "65537");
       expect_refused(w, base, "ATELIER_THREADS: must be at most 256, got 65537");
     }
+  }
+}
+
+// The inference flags are checked with the others, before any input is read or model loaded.
+TEST(HardeningCli, BackendAndPrecisionAreCheckedBeforeWork) {
+  Workspace w;
+  const std::string in = w.copy("chelsea.png", "cat.png").string();
+  const std::string out = (w.root / "o.png").string();
+  for (const std::string cmd : {"cutout", "crop", "saliency"}) {
+    const std::vector<std::string> base = photo_command(cmd, in, out);
+    auto with = [&](const std::vector<std::string>& extra) { return photo_command(cmd, in, out, extra); };
+    expect_refused(w, with({"--backend", "gpu"}), "--backend: expected auto, onednn, winograd or opencv, got 'gpu'");
+    expect_refused(w, with({"--precision", "fp8"}), "--precision: expected auto, fp32 or bf16, got 'fp8'");
+    expect_refused(w, with({"--precision", "bf16", "--backend", "winograd"}),
+                   "--precision bf16 needs the oneDNN backend, not --backend winograd");
+    expect_refused(w, with({"--no-fast-conv", "--backend", "onednn"}),
+                   "--no-fast-conv means --backend opencv; it cannot go with --backend onednn");
   }
 }
 

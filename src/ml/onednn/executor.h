@@ -1,0 +1,76 @@
+// Runs a Graph (graph.h) with oneDNN primitives on the CPU, compiled once for its input
+// size: every convolution with its post-ops (activations, residual add) is one oneDNN
+// primitive whose memory formats oneDNN picks (blocked layouts such as nChw16c); weights
+// are reordered once, into the compute precision, and the ONNX copies are dropped; the
+// other operations run in whatever layout their producer left, so reorders happen only at
+// the graph's input and output (and where a convolution wants another layout). All
+// intermediate tensors live in one arena, placed by lifetime so that tensors that are
+// never alive at the same time share memory.
+//
+// Precision kF32 computes in fp32 (results match OpenCV's to fp32 rounding); kBf16 stores
+// activations and weights in bfloat16 with fp32 accumulation (where the CPU has
+// AVX512-BF16 or AMX, else oneDNN's emulation or an error at compile time).
+//
+// Threads: oneDNN here runs on OpenMP; run() sets OpenMP's thread count to `threads` for
+// the calling thread's parallel regions. run() is not reentrant (callers serialise).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "ml/onednn/graph.h"
+
+namespace atelier::ml::onednn {
+
+enum class Precision { kF32, kBf16 };
+const char* precision_name(Precision p);
+
+struct ExecutorOptions {
+  Precision precision = Precision::kF32;
+  int threads = 1;
+};
+
+// Per-step timing from Executor::profile(): the op name, kind and milliseconds.
+struct StepTime {
+  std::string name, kind;
+  double ms = 0;
+};
+
+class Executor {
+ public:
+  // Errors (kInvalidArgument / kUnimplemented): a primitive oneDNN cannot create for this
+  // CPU and precision ("oneDNN executor: conv 'x' (bf16): could not create a primitive").
+  static Result<std::unique_ptr<Executor>> compile(Graph graph, const ExecutorOptions& options);
+  ~Executor();
+
+  // `input` is NCHW fp32 of the graph's input size; returns the output in NCHW fp32.
+  Result<std::vector<float>> run(const float* input);
+  const Dims& input_dims() const;
+  const Dims& output_dims() const;
+
+  // Bytes of the activation arena, of the weights (in their compute precision), and of the
+  // shared scratchpad.
+  std::size_t arena_bytes() const;
+  std::size_t weight_bytes() const;
+  std::size_t scratchpad_bytes() const;
+  // The implementation oneDNN chose for the first convolution (e.g. "brgconv:avx512_core").
+  std::string conv_implementation() const;
+  // One run with every step timed (for benchmarks).
+  Result<std::vector<StepTime>> profile(const float* input);
+
+ private:
+  struct Impl;
+  explicit Executor(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// The CPU's instruction set as oneDNN uses it ("avx512_core_bf16", "avx2", ...), after any
+// cap set by DNNL_MAX_CPU_ISA.
+std::string effective_isa();
+// Whether the CPU runs bf16 convolutions natively (AVX512-BF16 or AMX).
+bool has_native_bf16();
+
+}  // namespace atelier::ml::onednn

@@ -1,0 +1,367 @@
+// The oneDNN executor (ml/onednn): each operation and fusion on random tensors against
+// OpenCV DNN's own fp32 inference of the same ONNX graph (the reference path), bf16 within
+// its tolerance, the arena sharing memory between tensors that are never alive together,
+// and clear errors for what it cannot run.
+#include "ml/onednn/executor.h"
+
+#include <gtest/gtest.h>
+
+#include <opencv2/dnn.hpp>
+#include <random>
+
+#include "ml/fast_conv.h"
+#include "ml/onednn/graph.h"
+#include "support/onnx_builder.h"
+
+namespace atelier::ml::onednn {
+namespace {
+
+using testing::f32_tensor;
+using testing::i64_tensor;
+using testing::kF32;
+using testing::Model;
+using testing::set_int;
+using testing::set_ints;
+using testing::set_string;
+
+std::vector<float> random_values(std::size_t n, unsigned seed, float lo = -1.f, float hi = 1.f) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(lo, hi);
+  std::vector<float> v(n);
+  for (float& x : v) x = u(rng);
+  return v;
+}
+
+// Adds a Conv node with random weights (and bias) named after `name`.
+void add_conv(Model& m, const std::string& in, const std::string& out, const std::string& name, int cin, int cout,
+              int k, unsigned seed, std::vector<std::int64_t> pads = {}, std::vector<std::int64_t> strides = {},
+              std::vector<std::int64_t> dil = {}, int group = 1) {
+  m.b.init(f32_tensor(name + ".w", {cout, cin / group, k, k},
+                      random_values(std::size_t(cout) * (cin / group) * k * k, seed, -0.3f, 0.3f)));
+  m.b.init(f32_tensor(name + ".b", {cout}, random_values(std::size_t(cout), seed + 1)));
+  auto& n = m.b.node("Conv", {in, name + ".w", name + ".b"}, {out}, name);
+  set_ints(n, "kernel_shape", {k, k});
+  if (pads.empty()) pads = {k / 2, k / 2, k / 2, k / 2};
+  set_ints(n, "pads", pads);
+  if (!strides.empty()) set_ints(n, "strides", strides);
+  if (!dil.empty()) set_ints(n, "dilations", dil);
+  if (group != 1) set_int(n, "group", group);
+}
+
+struct Outputs {
+  std::vector<float> want, got;
+  Dims dims;
+};
+
+// Runs `m` (input "x" of `in`, output "y") through OpenCV DNN and the executor.
+Outputs run_both(Model& m, Dims in, Precision precision = Precision::kF32, unsigned seed = 7) {
+  if (m.graph().input_size() == 0) m.b.input("x", kF32, {in.n, in.c, in.h, in.w});
+  if (m.graph().output_size() == 0) m.b.output("y", kF32, {});
+  Outputs o;
+  const std::vector<float> input = random_values(std::size_t(in.count()), seed);
+  std::string bytes;
+  m.proto.SerializeToString(&bytes);
+  unregister_fast_convolution();
+  cv::dnn::Net net = cv::dnn::readNetFromONNX(bytes.data(), bytes.size());
+  const int shape[4] = {in.n, in.c, in.h, in.w};
+  net.setInput(cv::Mat(4, shape, CV_32F, const_cast<float*>(input.data())), "x");
+  cv::Mat ref = net.forward("y");
+  o.want.assign(ref.ptr<float>(), ref.ptr<float>() + ref.total());
+
+  auto graph = build_graph(m.proto, "x", in, "y");
+  EXPECT_TRUE(graph.ok()) << graph.status().message();
+  if (!graph.ok()) return o;
+  auto exec = Executor::compile(std::move(*graph), {precision, 2});
+  EXPECT_TRUE(exec.ok()) << exec.status().message();
+  if (!exec.ok()) return o;
+  o.dims = (*exec)->output_dims();
+  auto got = (*exec)->run(input.data());
+  EXPECT_TRUE(got.ok()) << got.status().message();
+  if (got.ok()) o.got = std::move(*got);
+  return o;
+}
+
+// max |got − want| / max |want|
+double rel_error(const Outputs& o) {
+  EXPECT_EQ(o.got.size(), o.want.size());
+  if (o.got.size() != o.want.size() || o.got.empty()) return 1e9;
+  double diff = 0, mag = 1e-12;
+  for (std::size_t i = 0; i < o.got.size(); ++i) {
+    diff = std::max(diff, double(std::fabs(o.got[i] - o.want[i])));
+    mag = std::max(mag, double(std::fabs(o.want[i])));
+  }
+  return diff / mag;
+}
+
+TEST(OneDnnExecutor, Conv3x3WithStridesDilationsAndPadding) {
+  struct Case {
+    int cin, cout, k;
+    std::vector<std::int64_t> pads, strides, dil;
+    int group;
+  };
+  const Case cases[] = {
+      {16, 32, 3, {1, 1, 1, 1}, {}, {}, 1},       {32, 16, 3, {1, 1, 1, 1}, {2, 2}, {}, 1},
+      {16, 16, 3, {4, 4, 4, 4}, {}, {4, 4}, 1},   {3, 24, 3, {1, 1, 1, 1}, {}, {}, 1},  // image input
+      {24, 1, 3, {1, 1, 1, 1}, {}, {}, 1},        {16, 32, 1, {0, 0, 0, 0}, {}, {}, 1},
+      {32, 32, 3, {1, 1, 1, 1}, {}, {}, 4},       {16, 16, 3, {0, 1, 2, 1}, {}, {}, 1},  // asymmetric
+      {16, 16, 5, {2, 2, 2, 2}, {1, 2}, {}, 1},
+  };
+  unsigned seed = 11;
+  for (const Case& c : cases) {
+    SCOPED_TRACE("cin " + std::to_string(c.cin) + " cout " + std::to_string(c.cout) + " k " + std::to_string(c.k) +
+                 " group " + std::to_string(c.group));
+    Model m;
+    add_conv(m, "x", "y", "conv", c.cin, c.cout, c.k, seed++, c.pads, c.strides, c.dil, c.group);
+    if (c.pads[0] != c.pads[2]) continue;  // OpenCV 4.6 rejects asymmetric padding: checked below
+    Outputs o = run_both(m, {1, c.cin, 37, 30});
+    EXPECT_LT(rel_error(o), 1e-4);
+  }
+}
+
+TEST(OneDnnExecutor, AsymmetricPaddingMatchesAnExplicitlyPaddedInput) {
+  // pads (top 0, left 1, bottom 2, right 1) on x == symmetric pads (1) on x shifted: compare
+  // against a direct computation instead of OpenCV (which rejects asymmetric padding).
+  Model m;
+  const int c = 4;
+  std::vector<float> w = random_values(std::size_t(c) * c * 9, 5);
+  m.b.init(f32_tensor("w", {c, c, 3, 3}, w));
+  m.b.init(f32_tensor("b", {c}, std::vector<float>(std::size_t(c), 0.f)));
+  auto& n = m.b.node("Conv", {"x", "w", "b"}, {"y"}, "conv");
+  set_ints(n, "kernel_shape", {3, 3});
+  set_ints(n, "pads", {0, 1, 2, 1});
+  m.b.input("x", kF32, {1, c, 6, 5});
+  auto graph = build_graph(m.proto, "x", {1, c, 6, 5}, "y");
+  ASSERT_TRUE(graph.ok()) << graph.status().message();
+  auto exec = Executor::compile(std::move(*graph), {});
+  ASSERT_TRUE(exec.ok()) << exec.status().message();
+  EXPECT_EQ((*exec)->output_dims(), (Dims{1, c, 6, 5}));
+  const std::vector<float> x = random_values(std::size_t(c) * 30, 6);
+  auto got = (*exec)->run(x.data());
+  ASSERT_TRUE(got.ok());
+  for (int o = 0; o < c; ++o) {
+    for (int y = 0; y < 6; ++y) {
+      for (int xx = 0; xx < 5; ++xx) {
+        double want = 0;
+        for (int i = 0; i < c; ++i) {
+          for (int ky = 0; ky < 3; ++ky) {
+            for (int kx = 0; kx < 3; ++kx) {
+              const int sy = y + ky, sx = xx + kx - 1;  // top pad 0, left pad 1
+              if (sy < 0 || sy >= 6 || sx < 0 || sx >= 5) continue;
+              want += double(w[std::size_t(((o * c + i) * 3 + ky) * 3 + kx)]) * x[std::size_t((i * 6 + sy) * 5 + sx)];
+            }
+          }
+        }
+        EXPECT_NEAR((*got)[std::size_t((o * 6 + y) * 5 + xx)], want, 1e-4);
+      }
+    }
+  }
+}
+
+TEST(OneDnnExecutor, FusesReluBatchNormResidualAddAndSigmoidIntoTheConv) {
+  // x -> conv1 -> BN -> relu = a;  a -> conv2 -> relu -> (+ a) = r;  r -> conv3 -> sigmoid = y
+  Model m;
+  add_conv(m, "x", "c1", "conv1", 16, 16, 3, 21);
+  m.b.init(f32_tensor("bn.s", {16}, random_values(16, 22, 0.5f, 1.5f)));
+  m.b.init(f32_tensor("bn.b", {16}, random_values(16, 23)));
+  m.b.init(f32_tensor("bn.m", {16}, random_values(16, 24)));
+  m.b.init(f32_tensor("bn.v", {16}, random_values(16, 25, 0.2f, 2.f)));
+  m.b.node("BatchNormalization", {"c1", "bn.s", "bn.b", "bn.m", "bn.v"}, {"n1"}, "bn");
+  m.b.node("Relu", {"n1"}, {"a"}, "relu1");
+  add_conv(m, "a", "c2", "conv2", 16, 16, 3, 26);
+  m.b.node("Relu", {"c2"}, {"r2"}, "relu2");
+  m.b.node("Add", {"r2", "a"}, {"r"}, "add");
+  add_conv(m, "r", "c3", "conv3", 16, 1, 3, 27);
+  m.b.node("Sigmoid", {"c3"}, {"y"}, "sigmoid");
+  m.b.input("x", kF32, {1, 16, 20, 24});
+
+  auto graph = build_graph(m.proto, "x", {1, 16, 20, 24}, "y");
+  ASSERT_TRUE(graph.ok()) << graph.status().message();
+  ASSERT_EQ(graph->ops.size(), 3u);  // three convolutions, everything else fused
+  EXPECT_EQ(graph->ops[0].post.size(), 1u);
+  ASSERT_EQ(graph->ops[1].post.size(), 2u);
+  EXPECT_EQ(graph->ops[1].post[0].kind, PostOp::Kind::kRelu);
+  EXPECT_EQ(graph->ops[1].post[1].kind, PostOp::Kind::kAdd);
+  EXPECT_EQ(graph->ops[1].post[1].value, graph->ops[0].output);
+  EXPECT_EQ(graph->ops[2].post[0].kind, PostOp::Kind::kSigmoid);
+  EXPECT_EQ(graph->conv_macs, std::int64_t(20) * 24 * 9 * (16 * 16 + 16 * 16 + 16));
+
+  Outputs o = run_both(m, {1, 16, 20, 24});
+  EXPECT_LT(rel_error(o), 1e-4);
+}
+
+TEST(OneDnnExecutor, AnAddWhoseOperandsAreReadElsewhereRunsOnItsOwn) {
+  Model m;
+  add_conv(m, "x", "a", "conva", 16, 16, 3, 31);
+  add_conv(m, "x", "b", "convb", 16, 16, 3, 32);
+  m.b.node("Add", {"a", "b"}, {"s"}, "add");
+  set_int(m.b.node("Concat", {"s", "a", "b"}, {"y"}, "cat"), "axis", 1);
+  Outputs o = run_both(m, {1, 16, 12, 13});
+  EXPECT_EQ(o.dims, (Dims{1, 48, 12, 13}));
+  EXPECT_LT(rel_error(o), 1e-4);
+}
+
+TEST(OneDnnExecutor, PoolingWithCeilModeAndAverage) {
+  for (int ceil : {0, 1}) {
+    SCOPED_TRACE(ceil);
+    Model m;
+    auto& mp = m.b.node("MaxPool", {"x"}, {"p"}, "pool");
+    set_ints(mp, "kernel_shape", {2, 2});
+    set_ints(mp, "strides", {2, 2});
+    set_int(mp, "ceil_mode", ceil);
+    auto& ap = m.b.node("AveragePool", {"p"}, {"y"}, "avg");
+    set_ints(ap, "kernel_shape", {3, 3});
+    set_ints(ap, "strides", {1, 1});
+    set_ints(ap, "pads", {1, 1, 1, 1});
+    Outputs o = run_both(m, {1, 16, 33, 27});
+    EXPECT_EQ(o.dims, (Dims{1, 16, 16 + ceil, 13 + ceil}));
+    EXPECT_LT(rel_error(o), 1e-5);
+  }
+}
+
+// ISNet's upsampling: Resize (linear, half_pixel) to the size of another tensor, computed
+// by Shape -> Slice -> Concat with a constant.
+TEST(OneDnnExecutor, ResizeToAnotherTensorsSizeThroughShapeArithmetic) {
+  Model m;
+  add_conv(m, "x", "hi", "conv_hi", 16, 16, 3, 41);
+  auto& mp = m.b.node("MaxPool", {"hi"}, {"lo"}, "pool");
+  set_ints(mp, "kernel_shape", {2, 2});
+  set_ints(mp, "strides", {2, 2});
+  set_int(mp, "ceil_mode", 1);
+  add_conv(m, "lo", "lo2", "conv_lo", 16, 16, 3, 42);
+  m.b.node("Shape", {"hi"}, {"shape"}, "shape");
+  m.b.constant("zero", i64_tensor("zero", {1}, {0}), "c0");
+  m.b.constant("two", i64_tensor("two", {1}, {2}), "c1");
+  m.b.node("Slice", {"shape", "zero", "two", "zero"}, {"nc"}, "slice");
+  m.b.constant("hw", i64_tensor("hw", {2}, {35, 29}), "c2");
+  set_int(m.b.node("Concat", {"nc", "hw"}, {"sizes"}, "sizes"), "axis", 0);
+  auto& rs = m.b.node("Resize", {"lo2", "", "", "sizes"}, {"up"}, "resize");
+  set_string(rs, "mode", "linear");
+  set_string(rs, "coordinate_transformation_mode", "half_pixel");
+  set_int(m.b.node("Concat", {"up", "hi"}, {"y"}, "cat"), "axis", 1);
+  Outputs o = run_both(m, {1, 16, 35, 29});
+  EXPECT_EQ(o.dims, (Dims{1, 32, 35, 29}));
+  EXPECT_LT(rel_error(o), 1e-4);
+}
+
+TEST(OneDnnExecutor, NearestUpsamplingByTwo) {
+  Model m;
+  m.b.init(f32_tensor("scales", {4}, {1.f, 1.f, 2.f, 2.f}));
+  auto& rs = m.b.node("Resize", {"x", "", "scales"}, {"y"}, "resize");
+  set_string(rs, "mode", "nearest");
+  set_string(rs, "coordinate_transformation_mode", "asymmetric");
+  set_string(rs, "nearest_mode", "floor");
+  Outputs o = run_both(m, {1, 16, 9, 7});
+  EXPECT_EQ(o.dims, (Dims{1, 16, 18, 14}));
+  EXPECT_EQ(rel_error(o), 0.0);
+}
+
+TEST(OneDnnExecutor, Bf16StaysCloseToFp32) {
+  // A small U-Net-like block: conv, pool, conv, upsample, concat, conv -> sigmoid.
+  auto make = [] {
+    Model m;
+    add_conv(m, "x", "a0", "conv_a0", 3, 32, 3, 50, {1, 1, 1, 1}, {2, 2});
+    m.b.node("Relu", {"a0"}, {"a0r"}, "relu_a0");
+    add_conv(m, "a0r", "a", "conv_a", 32, 32, 3, 51);
+    m.b.node("Relu", {"a"}, {"a1"}, "relu_a");
+    m.b.node("Add", {"a1", "a0r"}, {"ar"}, "residual");
+    auto& mp = m.b.node("MaxPool", {"ar"}, {"p"}, "pool");
+    set_ints(mp, "kernel_shape", {2, 2});
+    set_ints(mp, "strides", {2, 2});
+    add_conv(m, "p", "b", "conv_b", 32, 32, 3, 52, {2, 2, 2, 2}, {}, {2, 2});
+    m.b.node("Relu", {"b"}, {"br"}, "relu_b");
+    m.b.init(f32_tensor("scales", {4}, {1.f, 1.f, 2.f, 2.f}));
+    auto& rs = m.b.node("Resize", {"br", "", "scales"}, {"up"}, "resize");
+    set_string(rs, "mode", "linear");
+    set_string(rs, "coordinate_transformation_mode", "half_pixel");
+    set_int(m.b.node("Concat", {"up", "ar"}, {"cat"}, "cat"), "axis", 1);
+    add_conv(m, "cat", "c", "conv_c", 64, 1, 3, 53);
+    m.b.node("Sigmoid", {"c"}, {"y"}, "sigmoid");
+    return m;
+  };
+  Model fp32 = make();
+  Outputs ref = run_both(fp32, {1, 3, 128, 96});
+  EXPECT_LT(rel_error(ref), 1e-4);
+  Model bf = make();
+  Model for_graph = make();
+  for_graph.b.input("x", kF32, {1, 3, 128, 96});
+  auto graph = build_graph(for_graph.proto, "x", {1, 3, 128, 96}, "y");
+  ASSERT_TRUE(graph.ok());
+  auto exec = Executor::compile(std::move(*graph), {Precision::kBf16, 2});
+  if (!has_native_bf16() && !exec.ok()) {
+    // Without AVX512-BF16/AMX oneDNN may have no bf16 convolution at all: then the error
+    // names the layer and the precision.
+    EXPECT_NE(exec.status().message().find("(bf16): could not create a primitive"), std::string::npos);
+    return;
+  }
+  ASSERT_TRUE(exec.ok()) << exec.status().message();
+  const std::vector<float> input = random_values(std::size_t(3) * 128 * 96, 7);
+  auto got = (*exec)->run(input.data());
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ(got->size(), ref.want.size());
+  double worst = 0;
+  for (std::size_t i = 0; i < got->size(); ++i) worst = std::max(worst, double(std::fabs((*got)[i] - ref.want[i])));
+  EXPECT_LT(worst, 0.03);  // sigmoid outputs in 0..1 after five bf16 layers (8-bit mantissas)
+  EXPECT_GT(worst, 0.0);   // it did compute in bf16
+}
+
+TEST(OneDnnExecutor, ArenaSharesMemoryBetweenTensorsNotAliveTogether) {
+  // A chain of 8 convolutions 32 -> 32 at 64×64: 9 tensors of 512 KiB each, at most two
+  // alive at a time.
+  Model m;
+  std::string prev = "x";
+  for (int i = 0; i < 8; ++i) {
+    const std::string out = i == 7 ? "y" : "t" + std::to_string(i);
+    add_conv(m, prev, out, "conv" + std::to_string(i), 32, 32, 3, 60u + unsigned(i));
+    prev = out;
+  }
+  m.b.input("x", kF32, {1, 32, 64, 64});
+  auto graph = build_graph(m.proto, "x", {1, 32, 64, 64}, "y");
+  ASSERT_TRUE(graph.ok());
+  auto exec = Executor::compile(std::move(*graph), {});
+  ASSERT_TRUE(exec.ok());
+  const std::size_t tensor = 32 * 64 * 64 * 4;
+  EXPECT_LE((*exec)->arena_bytes(), 3 * tensor);  // input layout copy + two ping-pong buffers
+  EXPECT_GE((*exec)->arena_bytes(), 2 * tensor);
+  EXPECT_EQ((*exec)->weight_bytes(), std::size_t(8) * (32 * 32 * 9 + 32) * 4);
+}
+
+TEST(OneDnnExecutor, ErrorsNameTheNode) {
+  {
+    Model m;
+    m.b.node("LSTM", {"x"}, {"y"}, "lstm_1");
+    m.b.input("x", kF32, {1, 4, 8, 8});
+    auto g = build_graph(m.proto, "x", {1, 4, 8, 8}, "y");
+    EXPECT_EQ(g.status().message(), "oneDNN executor: node 'lstm_1' (LSTM): operator not supported");
+  }
+  {
+    Model m;
+    auto& rs = m.b.node("Resize", {"x", "", "scales"}, {"y"}, "up");
+    m.b.init(f32_tensor("scales", {4}, {1.f, 1.f, 2.f, 2.f}));
+    set_string(rs, "mode", "linear");
+    set_string(rs, "coordinate_transformation_mode", "align_corners");
+    m.b.input("x", kF32, {1, 4, 8, 8});
+    auto g = build_graph(m.proto, "x", {1, 4, 8, 8}, "y");
+    EXPECT_EQ(g.status().message(),
+              "oneDNN executor: node 'up' (Resize): coordinate_transformation_mode align_corners is not supported for "
+              "mode linear");
+  }
+  {
+    Model m;
+    m.b.node("Relu", {"x"}, {"y"}, "relu");
+    m.b.input("x", kF32, {1, 4, 8, 8});
+    EXPECT_EQ(build_graph(m.proto, "input", {1, 4, 8, 8}, "y").status().message(),
+              "oneDNN executor: the graph has no input 'input'");
+    EXPECT_EQ(build_graph(m.proto, "x", {1, 4, 8, 8}, "out").status().message(),
+              "oneDNN executor: the graph has no output 'out'");
+  }
+  {
+    Model m;
+    add_conv(m, "x", "y", "conv", 8, 8, 3, 70);
+    m.b.input("x", kF32, {1, 4, 8, 8});
+    EXPECT_EQ(build_graph(m.proto, "x", {1, 4, 8, 8}, "y").status().message(),
+              "oneDNN executor: node 'conv' (Conv): weights do not match the input's channels and the group count");
+  }
+}
+
+}  // namespace
+}  // namespace atelier::ml::onednn
