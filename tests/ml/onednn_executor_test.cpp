@@ -8,10 +8,13 @@
 
 #include <opencv2/dnn.hpp>
 #include <random>
+#include <sstream>
 
-#include "ml/fast_conv.h"
+#include "core/subprocess.h"
 #include "ml/onednn/graph.h"
+#include "support/onednn_checks.h"
 #include "support/onnx_builder.h"
+#include "support/test_support.h"
 
 namespace atelier::ml::onednn {
 namespace {
@@ -23,75 +26,11 @@ using testing::Model;
 using testing::set_int;
 using testing::set_ints;
 using testing::set_string;
-
-std::vector<float> random_values(std::size_t n, unsigned seed, float lo = -1.f, float hi = 1.f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(lo, hi);
-  std::vector<float> v(n);
-  for (float& x : v) x = u(rng);
-  return v;
-}
-
-// Adds a Conv node with random weights (and bias) named after `name`.
-void add_conv(Model& m, const std::string& in, const std::string& out, const std::string& name, int cin, int cout,
-              int k, unsigned seed, std::vector<std::int64_t> pads = {}, std::vector<std::int64_t> strides = {},
-              std::vector<std::int64_t> dil = {}, int group = 1) {
-  m.b.init(f32_tensor(name + ".w", {cout, cin / group, k, k},
-                      random_values(std::size_t(cout) * (cin / group) * k * k, seed, -0.3f, 0.3f)));
-  m.b.init(f32_tensor(name + ".b", {cout}, random_values(std::size_t(cout), seed + 1)));
-  auto& n = m.b.node("Conv", {in, name + ".w", name + ".b"}, {out}, name);
-  set_ints(n, "kernel_shape", {k, k});
-  if (pads.empty()) pads = {k / 2, k / 2, k / 2, k / 2};
-  set_ints(n, "pads", pads);
-  if (!strides.empty()) set_ints(n, "strides", strides);
-  if (!dil.empty()) set_ints(n, "dilations", dil);
-  if (group != 1) set_int(n, "group", group);
-}
-
-struct Outputs {
-  std::vector<float> want, got;
-  Dims dims;
-};
-
-// Runs `m` (input "x" of `in`, output "y") through OpenCV DNN and the executor.
-Outputs run_both(Model& m, Dims in, Precision precision = Precision::kF32, unsigned seed = 7) {
-  if (m.graph().input_size() == 0) m.b.input("x", kF32, {in.n, in.c, in.h, in.w});
-  if (m.graph().output_size() == 0) m.b.output("y", kF32, {});
-  Outputs o;
-  const std::vector<float> input = random_values(std::size_t(in.count()), seed);
-  std::string bytes;
-  m.proto.SerializeToString(&bytes);
-  unregister_fast_convolution();
-  cv::dnn::Net net = cv::dnn::readNetFromONNX(bytes.data(), bytes.size());
-  const int shape[4] = {in.n, in.c, in.h, in.w};
-  net.setInput(cv::Mat(4, shape, CV_32F, const_cast<float*>(input.data())), "x");
-  cv::Mat ref = net.forward("y");
-  o.want.assign(ref.ptr<float>(), ref.ptr<float>() + ref.total());
-
-  auto graph = build_graph(m.proto, "x", in, "y");
-  EXPECT_TRUE(graph.ok()) << graph.status().message();
-  if (!graph.ok()) return o;
-  auto exec = Executor::compile(std::move(*graph), {precision, 2});
-  EXPECT_TRUE(exec.ok()) << exec.status().message();
-  if (!exec.ok()) return o;
-  o.dims = (*exec)->output_dims();
-  auto got = (*exec)->run(input.data());
-  EXPECT_TRUE(got.ok()) << got.status().message();
-  if (got.ok()) o.got = std::move(*got);
-  return o;
-}
-
-// max |got − want| / max |want|
-double rel_error(const Outputs& o) {
-  EXPECT_EQ(o.got.size(), o.want.size());
-  if (o.got.size() != o.want.size() || o.got.empty()) return 1e9;
-  double diff = 0, mag = 1e-12;
-  for (std::size_t i = 0; i < o.got.size(); ++i) {
-    diff = std::max(diff, double(std::fabs(o.got[i] - o.want[i])));
-    mag = std::max(mag, double(std::fabs(o.want[i])));
-  }
-  return diff / mag;
-}
+using testing::add_conv;
+using testing::Outputs;
+using testing::random_values;
+using testing::rel_error;
+using testing::run_both;
 
 TEST(OneDnnExecutor, Conv3x3WithStridesDilationsAndPadding) {
   struct Case {
@@ -360,6 +299,35 @@ TEST(OneDnnExecutor, ErrorsNameTheNode) {
     m.b.input("x", kF32, {1, 4, 8, 8});
     EXPECT_EQ(build_graph(m.proto, "x", {1, 4, 8, 8}, "y").status().message(),
               "oneDNN executor: node 'conv' (Conv): weights do not match the input's channels and the group count");
+  }
+}
+
+// Runtime dispatch: under each DNNL_MAX_CPU_ISA cap up to the CPU's own, oneDNN reports the
+// capped ISA, its convolutions run code for it, and the numbers still match OpenCV's.
+TEST(OneDnnExecutor, RunsOnEveryIsaUpToTheCpusOwn) {
+  struct Cap {
+    const char* env;
+    const char* isa;   // effective_isa() under the cap
+    const char* code;  // in the first convolution's implementation name
+  };
+  const std::string own = effective_isa();
+  std::vector<Cap> caps = {{"SSE41", "sse41", "sse41"}, {"AVX2", "avx2", "avx2"}};
+  if (own.rfind("avx512", 0) == 0) caps.push_back({"AVX512_CORE", "avx512_core", "avx512_core"});
+  ASSERT_NE(own, "other");
+  ASSERT_NE(own, "sse41");  // every x86-64 CPU this project targets has AVX2
+  for (const Cap& c : caps) {
+    SCOPED_TRACE(c.env);
+    ::atelier::testing::ScopedEnv cap("DNNL_MAX_CPU_ISA", c.env);
+    auto r = run_process({ATELIER_ONEDNN_ISA_PROBE});
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    ASSERT_EQ(r->exit_code, 0) << r->out << r->err;
+    std::istringstream lines(r->out);
+    std::string key, isa, conv;
+    double err = 1;
+    lines >> key >> isa >> key >> conv >> key >> err;
+    EXPECT_EQ(isa, c.isa);
+    EXPECT_NE(conv.find(c.code), std::string::npos) << conv;
+    EXPECT_LT(err, 1e-4);
   }
 }
 

@@ -1,0 +1,29 @@
+// Runs a small fused graph (conv + BN + ReLU, conv + ReLU + residual add, strided conv,
+// conv + sigmoid) through OpenCV DNN and the oneDNN executor, and prints what oneDNN
+// dispatched to and how far the numbers are apart:
+//   isa <effective ISA>  /  conv <first convolution's implementation>  /  rel_error <e>
+// The executor test runs it under DNNL_MAX_CPU_ISA caps (the cap is read once per process,
+// so each ISA needs its own process). Exit 1 when anything failed to run.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+
+#include "support/onednn_checks.h"
+
+int main() {
+  using namespace atelier::testing;
+  Model m;
+  add_conv(m, "x", "c1", "conv1", 16, 32, 3, 41);
+  m.b.node("Relu", {"c1"}, {"a"}, "relu1");
+  add_conv(m, "a", "c2", "conv2", 32, 32, 3, 43);
+  m.b.node("Relu", {"c2"}, {"r2"}, "relu2");
+  m.b.node("Add", {"r2", "a"}, {"r"}, "add");
+  add_conv(m, "r", "c3", "conv3", 32, 16, 3, 45, {}, {2, 2});
+  add_conv(m, "c3", "c4", "conv4", 16, 1, 3, 47);
+  m.b.node("Sigmoid", {"c4"}, {"y"}, "sigmoid");
+  const Outputs o = run_both(m, {1, 16, 41, 37});
+  if (o.got.empty() || ::testing::Test::HasFailure()) return 1;
+  std::printf("isa %s\nconv %s\nrel_error %.3g\n", atelier::ml::onednn::effective_isa().c_str(),
+              o.conv_implementation.c_str(), rel_error(o));
+  return 0;
+}
