@@ -323,6 +323,7 @@ void model_seeds() {
     m.input = "input";
     auto pp = ml::preset(preset);
     if (pp.ok()) std::tie(m.preprocess, m.postprocess) = *pp;
+    if (preset == "isnet") m.precision_checks = {{"bf16", 5, 0.9994, 0.9984, 0.055, true}};
     put("manifest_from_json_fuzzer", preset + ".json", ml::manifest_to_json(m));
   }
 }

@@ -131,7 +131,7 @@ void add_runtime_flags(CLI::App& cmd, RuntimeFlags& flags) {
                  "with Atelier's Winograd convolution) or opencv (OpenCV DNN's own, the reference)")
       ->default_str("auto");
   cmd.add_option("--precision", flags.precision,
-                 "oneDNN compute precision: auto (fp32 unless the model's import check chose another), fp32 or bf16")
+                 "oneDNN compute precision: auto (bf16 where the model's precision check passed and the CPU has native bf16, else fp32), fp32 or bf16")
       ->default_str("auto");
   cmd.add_flag("--no-fast-conv", flags.no_fast_conv, "Same as --backend opencv (for comparison)");
 }

@@ -7,8 +7,12 @@
 
 #include "cli/common.h"
 #include "core/files.h"
+#include "core/threads.h"
 #include "ml/model_fetch.h"
 #include "ml/model_store.h"
+#include "ml/precision_check.h"
+#include "ml/onednn/executor.h"
+#include "image/codec.h"
 
 namespace atelier::cli {
 namespace {
@@ -29,6 +33,11 @@ struct ModelsArgs {
   bool minmax = false;
   std::string channel_order;
   std::string license = "unknown";
+  bool no_check = false;
+  // calibrate
+  std::string calibrate_name;
+  std::vector<std::string> photos;
+  int threads = 0;
   // list
   bool json = false;
   bool quiet = false;
@@ -44,6 +53,69 @@ std::string describe(const ml::InstalledModel& m) {
   s << m.manifest.name << ": " << m.dir.string() << " (" << format_bytes(m.manifest.bytes) << ", input "
     << m.manifest.preprocess.width << "x" << m.manifest.preprocess.height << ", licence " << m.manifest.license << ")";
   return s.str();
+}
+
+// One line per checked precision: its numbers, whether it met the bar, and what
+// --precision auto does with it on this CPU.
+std::string describe(const ml::PrecisionCheck& c) {
+  char line[256];
+  std::snprintf(line, sizeof line, "%s: mean IoU %.5f, min %.5f, mean |d alpha| %.3f /255 over %d photos: ",
+                c.precision.c_str(), c.mean_iou, c.min_iou, c.mean_abs_alpha, c.photos);
+  std::string out = line;
+  if (!c.passed) return out + "below the bar (mean IoU >= 0.995, min >= 0.98, mean |d alpha| <= 1.0); --precision auto stays fp32";
+  if (!ml::onednn::has_native_bf16()) return out + "passed; this CPU has no native bf16, so --precision auto stays fp32 here";
+  return out + "passed; --precision auto uses " + c.precision;
+}
+
+// Checks each reduced precision of `model` on `photos` (the Debian sample photos when
+// empty), records the results in its manifest and prints them. Errors name what failed.
+Result<ml::InstalledModel> check_precisions(const ml::ModelStore& store, ml::InstalledModel model,
+                                            const std::vector<std::string>& photo_paths, int threads, bool quiet) {
+  std::vector<std::filesystem::path> paths(photo_paths.begin(), photo_paths.end());
+  if (paths.empty()) {
+    ATELIER_ASSIGN_OR_RETURN(paths, ml::default_check_photos());
+  }
+  std::vector<image::Image> photos;
+  for (const auto& p : paths) {
+    ATELIER_ASSIGN_OR_RETURN(image::Image img, image::read_image(p));
+    photos.push_back(std::move(img));
+  }
+  ATELIER_ASSIGN_OR_RETURN(int n, resolve_thread_count(threads));
+  ml::ModelManifest manifest = model.manifest;
+  for (ml::Precision p : ml::kCheckedPrecisions) {
+    if (!quiet) std::fprintf(stderr, "checking %s against fp32 on %zu photos...\n", ml::precision_name(p), photos.size());
+    ATELIER_ASSIGN_OR_RETURN(ml::PrecisionCheck c, ml::check_precision(model, photos, p, n));
+    manifest = ml::with_check(std::move(manifest), c);
+    if (!quiet) std::printf("%s\n", describe(c).c_str());
+  }
+  ATELIER_TRY(store.update_manifest(model, manifest));
+  model.manifest = std::move(manifest);
+  return model;
+}
+
+// After fetch and import: the precision check, unless --no-check or already recorded; a
+// failed check is a warning (the model stays installed, and auto stays fp32).
+void check_after_install(const ml::ModelStore& store, const ml::InstalledModel& model, const ModelsArgs& a) {
+  if (a.no_check || !model.manifest.precision_checks.empty()) return;
+  auto checked = check_precisions(store, model, {}, a.threads, a.quiet);
+  if (!checked.ok()) {
+    std::fprintf(stderr, "atelier: warning: precision check not done (--precision auto stays fp32): %s\n",
+                 checked.status().message().c_str());
+  }
+}
+
+int run_calibrate(const ModelsArgs& a) {
+  if (Status s = resolve_thread_count(a.threads).status(); !s.ok()) return print_error(s.message()), kExitUsage;
+  auto store = ml::ModelStore::open_default();
+  if (!store.ok()) return print_error(store.status().message()), kExitFailed;
+  auto model = store->find(a.calibrate_name);
+  if (!model.ok()) return print_error(model.status().message()), kExitUsage;
+  auto checked = check_precisions(*store, *model, a.photos, a.threads, a.quiet);
+  if (!checked.ok()) return print_error(checked.status().message()), kExitFailed;
+  if (a.quiet) {
+    for (const auto& c : checked->manifest.precision_checks) std::printf("%s\n", describe(c).c_str());
+  }
+  return kExitOk;
 }
 
 int run_fetch(const ModelsArgs& a) {
@@ -68,6 +140,8 @@ int run_fetch(const ModelsArgs& a) {
     return m.status().code() == StatusCode::kNotFound && !ml::is_fetchable(a.fetch_name) ? kExitUsage : kExitFailed;
   }
   std::printf("%s\n", describe(*m).c_str());
+  std::fflush(stdout);
+  check_after_install(*store, *m, a);
   return kExitOk;
 }
 
@@ -125,6 +199,8 @@ int run_import(const ModelsArgs& a) {
     return m.status().code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailed;
   }
   std::printf("%s\n", describe(*m).c_str());
+  std::fflush(stdout);
+  check_after_install(*store, *m, a);
   return kExitOk;
 }
 
@@ -162,7 +238,7 @@ int run_list(const ModelsArgs& a) {
 
 std::function<int()> add_models_command(CLI::App& app) {
   auto args = std::make_shared<ModelsArgs>();
-  CLI::App* models = app.add_subcommand("models", "Install and list models (fetch | import | list)");
+  CLI::App* models = app.add_subcommand("models", "Install, check and list models (fetch | import | calibrate | list)");
   models->require_subcommand(1);
 
   CLI::App* fetch = models->add_subcommand("fetch", "Download a known model with npm, verify it, convert it, install it");
@@ -171,6 +247,7 @@ std::function<int()> add_models_command(CLI::App& app) {
       ->check(CLI::ExistingFile);
   fetch->add_flag("--force", args->force, "Reinstall even when an intact copy is installed");
   fetch->add_flag("-q,--quiet", args->quiet, "Only print the result");
+  fetch->add_flag("--no-check", args->no_check, "Skip the precision check (see models calibrate)");
 
   CLI::App* import = models->add_subcommand("import", "Convert and register an ONNX segmentation model");
   import->add_option("file", args->file, "ONNX model (fp16 or fp32)")->required();
@@ -186,6 +263,15 @@ std::function<int()> add_models_command(CLI::App& app) {
   import->add_option("--channel-order", args->channel_order, "RGB | BGR")->check(CLI::IsMember({"RGB", "BGR"}));
   import->add_option("--license", args->license, "Licence of the model data (shown by models list)");
   import->add_flag("-q,--quiet", args->quiet, "Only print the result");
+  import->add_flag("--no-check", args->no_check, "Skip the precision check (see models calibrate)");
+
+  CLI::App* calibrate = models->add_subcommand(
+      "calibrate", "Check the reduced precisions (bf16) against fp32 on photos and record which --precision auto may use");
+  calibrate->add_option("name", args->calibrate_name, "Installed model")->required();
+  calibrate->add_option("photos", args->photos, "Photos to check on (default: the Debian sample photos)");
+  add_integer_option(*calibrate, "--threads", args->threads, 1, kMaxThreads,
+                     "Worker threads, 1-" + std::to_string(kMaxThreads) + " (default: $ATELIER_THREADS, else all cores)");
+  calibrate->add_flag("-q,--quiet", args->quiet, "Only print the results");
 
   CLI::App* list = models->add_subcommand("list", "Show installed models with sizes and licences");
   list->add_flag("--json", args->json, "Manifests as JSON");
@@ -193,6 +279,7 @@ std::function<int()> add_models_command(CLI::App& app) {
   return [=]() {
     if (fetch->parsed()) return run_fetch(*args);
     if (import->parsed()) return run_import(*args);
+    if (calibrate->parsed()) return run_calibrate(*args);
     return run_list(*args);
   };
 }

@@ -153,8 +153,16 @@ Result<std::unique_ptr<InferenceBackend>> make_opencv_backend(const fs::path& on
   }
 }
 
+Precision auto_precision(const ModelManifest& manifest) {
+  for (const PrecisionCheck& c : manifest.precision_checks) {
+    if (c.precision == "bf16" && c.passed && onednn::has_native_bf16()) return Precision::kBf16;
+  }
+  return Precision::kFp32;
+}
+
 Result<std::unique_ptr<InferenceBackend>> make_onednn_backend(const fs::path& onnx, const ModelManifest& manifest,
                                                               int threads, Precision precision) {
+  if (precision == Precision::kAuto) precision = auto_precision(manifest);
   const onednn::Precision p = precision == Precision::kBf16 ? onednn::Precision::kBf16 : onednn::Precision::kF32;
   cv::setNumThreads(threads);  // the pre- and post-processing around inference
   std::unique_ptr<onednn::Executor> exec;
@@ -190,7 +198,7 @@ Result<std::shared_ptr<Session>> get_session(const InstalledModel& model, const 
     Result<std::unique_ptr<InferenceBackend>> b =
         make_onednn_backend(model.model_path(), model.manifest, threads, options.precision);
     if (b.ok()) backend = std::move(*b);
-    else if (options.backend == BackendKind::kOneDnn) return b.status();
+    else if (options.backend == BackendKind::kOneDnn || options.precision == Precision::kBf16) return b.status();
     else fallback = b.status().message();
   } else if (options.precision == Precision::kBf16) {
     return invalid_argument(std::string("--precision bf16 needs the oneDNN backend, not --backend ") +

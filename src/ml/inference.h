@@ -39,8 +39,8 @@ class InferenceBackend {
 // kAuto: oneDNN when it can run the graph, else Winograd. kWinograd: OpenCV DNN with the
 // Winograd layer (fast_conv.h). kOpenCv: OpenCV DNN's own convolution.
 enum class BackendKind { kAuto, kOneDnn, kWinograd, kOpenCv };
-// The compute precision of the oneDNN backend (the OpenCV ones are fp32 only). kAuto is
-// fp32 until a model's manifest records that another precision passed the quality bar.
+// The compute precision of the oneDNN backend (the OpenCV ones are fp32 only); kAuto:
+// auto_precision() of the model.
 enum class Precision { kAuto, kFp32, kBf16 };
 
 // "auto", "onednn", "winograd", "opencv" / "auto", "fp32", "bf16"; parse errors
@@ -67,6 +67,11 @@ Result<std::unique_ptr<InferenceBackend>> make_opencv_backend(const std::filesys
 Result<std::unique_ptr<InferenceBackend>> make_onednn_backend(const std::filesystem::path& onnx,
                                                               const ModelManifest& manifest, int threads,
                                                               Precision precision);
+
+// What --precision auto means for a model: bf16 when the manifest records a bf16 check
+// that met the quality bar (manifest.h) and the CPU runs bf16 natively (emulated bf16 is
+// slower than fp32), else fp32.
+Precision auto_precision(const ModelManifest& manifest);
 
 // A loaded model: its manifest plus a backend.
 class Session {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <stdexcept>
 
@@ -36,6 +37,18 @@ std::string manifest_to_json(const ModelManifest& m) {
   j["output"] = {{"name", m.postprocess.output},
                  {"activation", m.postprocess.activation},
                  {"minmax_normalize", m.postprocess.minmax_normalize}};
+  if (!m.precision_checks.empty()) {
+    json checks = json::array();
+    for (const PrecisionCheck& c : m.precision_checks) {
+      checks.push_back({{"precision", c.precision},
+                        {"photos", c.photos},
+                        {"mean_iou", c.mean_iou},
+                        {"min_iou", c.min_iou},
+                        {"mean_abs_alpha", c.mean_abs_alpha},
+                        {"passed", meets_quality_bar(c)}});
+    }
+    j["precision_checks"] = checks;
+  }
   // Bytes that are not UTF-8 (a --license given in Latin-1) become U+FFFD, not an exception.
   return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
@@ -66,7 +79,41 @@ std::array<float, 3> float_triple(const json& v, const char* key) {
   if (!fits) throw std::out_of_range(std::string(key) + " must be 3 numbers from -1e6 to 1e6");
   return {float(v[0].get<double>()), float(v[1].get<double>()), float(v[2].get<double>())};
 }
+// A finite number within [lo, hi] (checked as a double before anything converts it).
+double number_field(const json& v, const char* key, double lo, double hi) {
+  if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < lo || v.get<double>() > hi) {
+    char range[64];
+    std::snprintf(range, sizeof range, " must be a number from %g to %g", lo, hi);
+    throw std::out_of_range(key + std::string(range));
+  }
+  return v.get<double>();
+}
+
+std::vector<PrecisionCheck> precision_checks(const json& v) {
+  if (!v.is_array() || v.size() > 4) throw std::out_of_range("precision_checks must be a list of at most 4 checks");
+  std::vector<PrecisionCheck> out;
+  for (const json& e : v) {
+    PrecisionCheck c;
+    c.precision = e.at("precision").get<std::string>();
+    if (c.precision != "bf16") throw std::out_of_range("precision_checks: precision must be bf16");
+    for (const PrecisionCheck& seen : out) {
+      if (seen.precision == c.precision) throw std::out_of_range("precision_checks: " + c.precision + " twice");
+    }
+    c.photos = integer_field<int>(e.at("photos"), "precision_checks.photos");
+    if (c.photos < 1) throw std::out_of_range("precision_checks.photos must be at least 1");
+    c.mean_iou = number_field(e.at("mean_iou"), "precision_checks.mean_iou", 0, 1);
+    c.min_iou = number_field(e.at("min_iou"), "precision_checks.min_iou", 0, 1);
+    c.mean_abs_alpha = number_field(e.at("mean_abs_alpha"), "precision_checks.mean_abs_alpha", 0, 255);
+    c.passed = meets_quality_bar(c);
+    out.push_back(c);
+  }
+  return out;
+}
 }  // namespace
+
+bool meets_quality_bar(const PrecisionCheck& c) {
+  return c.photos > 0 && c.mean_iou >= 0.995 && c.min_iou >= 0.98 && c.mean_abs_alpha <= 1.0;
+}
 
 Result<ModelManifest> manifest_from_json(std::string_view text) {
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -105,6 +152,7 @@ Result<ModelManifest> manifest_from_json(std::string_view text) {
     m.postprocess.output = out.at("name").get<std::string>();
     m.postprocess.activation = out.value("activation", "none");
     m.postprocess.minmax_normalize = out.value("minmax_normalize", false);
+    if (j.contains("precision_checks")) m.precision_checks = precision_checks(j.at("precision_checks"));
   } catch (const json::exception& e) {
     return invalid_argument(std::string("bad manifest: ") + e.what());
   } catch (const std::out_of_range& e) {

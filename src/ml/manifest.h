@@ -49,6 +49,24 @@ struct ModelSource {
   friend bool operator==(const ModelSource&, const ModelSource&) = default;
 };
 
+// How a reduced compute precision of the oneDNN executor did against the fp32 reference
+// (OpenCV DNN's own inference) on a set of photos, measured at import or by `atelier
+// models calibrate` (precision_check.h): IoU of the masks (alpha > 127) and mean |Δα| in
+// 0..255, on the model's output map. `passed` is recomputed from the numbers on reading.
+struct PrecisionCheck {
+  std::string precision;  // "bf16"
+  int photos = 0;
+  double mean_iou = 0;
+  double min_iou = 0;
+  double mean_abs_alpha = 0;
+  bool passed = false;
+  friend bool operator==(const PrecisionCheck&, const PrecisionCheck&) = default;
+};
+
+// The bar a precision must meet to be used by --precision auto: mean IoU ≥ 0.995, every
+// photo's IoU ≥ 0.98, mean |Δα| ≤ 1.0.
+bool meets_quality_bar(const PrecisionCheck& c);
+
 struct ModelManifest {
   int format_version = 1;
   std::string name;
@@ -61,6 +79,7 @@ struct ModelManifest {
   std::string input;                // graph input name
   Preprocess preprocess;
   Postprocess postprocess;
+  std::vector<PrecisionCheck> precision_checks;  // at most one per precision
   friend bool operator==(const ModelManifest&, const ModelManifest&) = default;
 };
 

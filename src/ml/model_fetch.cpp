@@ -198,7 +198,7 @@ Result<std::vector<std::uint8_t>> read_package_resource(const fs::path& tarball,
     std::uint64_t expect_begin = 0;
     for (const auto& c : r.at("chunks")) {
       Chunk ch{c.at("hash").get<std::string>(), c.at("offsets").at(0).get<std::uint64_t>(),
-               c.at("offsets").at(1).get<std::uint64_t>()};
+               c.at("offsets").at(1).get<std::uint64_t>(), false, {}};
       if (ch.begin != expect_begin || ch.end <= ch.begin || ch.hash.size() != 64) {
         return data_loss(where + ": chunk list of " + resource + " is not contiguous");
       }

@@ -74,6 +74,17 @@ void ModelStore::remove_stale_temporaries(std::chrono::seconds age) const {
   }
 }
 
+Status ModelStore::update_manifest(const InstalledModel& model, const ModelManifest& manifest) const {
+  const ModelManifest& was = model.manifest;
+  if (manifest.name != was.name || manifest.file != was.file || manifest.sha256 != was.sha256 ||
+      manifest.bytes != was.bytes) {
+    return invalid_argument("model '" + was.name + "': a new manifest must describe the same model file");
+  }
+  const std::string json = manifest_to_json(manifest);
+  return write_file_atomic(model.dir / "manifest.json",
+                           std::span(reinterpret_cast<const std::uint8_t*>(json.data()), json.size()));
+}
+
 Result<InstalledModel> ModelStore::install(const onnx::ModelProto& model, ModelManifest manifest) {
   ATELIER_TRY(validate_model_name(manifest.name));
   remove_stale_temporaries();

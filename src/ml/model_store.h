@@ -45,6 +45,11 @@ class ModelStore {
   // in here) and swaps it into place. Errors name the path; disk full is kResourceExhausted.
   Result<InstalledModel> install(const onnx::ModelProto& model, ModelManifest manifest);
 
+  // Replaces the manifest of an installed model (atomically) with `manifest`, which must
+  // describe the same file (name, file, sha256 and bytes unchanged: kInvalidArgument
+  // otherwise), e.g. with a precision check added.
+  Status update_manifest(const InstalledModel& model, const ModelManifest& manifest) const;
+
   // Removes what killed fetches and imports left behind (hidden .staging-* and
   // .download-* folders older than `age`; younger ones may belong to a running process).
   void remove_stale_temporaries(std::chrono::seconds age = std::chrono::hours(1)) const;

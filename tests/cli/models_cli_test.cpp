@@ -1,6 +1,7 @@
 // `atelier models fetch | import | list` against a throw-away store ($ATELIER_HOME).
 #include <gtest/gtest.h>
 
+#include "core/files.h"
 #include "support/onnx_builder.h"
 #include "support/test_support.h"
 
@@ -56,6 +57,48 @@ TEST(ModelsCli, ImportNeedsASpecAndAModel) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err, "atelier: " + s.tiny().string() + ": the model's input is 32x32, not the requested 64x64\n");
   EXPECT_FALSE(fs::exists(s.models() / "t"));
+}
+
+// Import checks bf16 against fp32 on the Debian sample photos and records it; calibrate
+// does it again on photos of one's own; both name what they cannot use.
+TEST(ModelsCli, PrecisionCheckAtImportAndByCalibrate) {
+  Store s;
+  ProcessResult r = run_atelier({"models", "import", s.tiny().string(), "--name", "tiny", "--preset", "u2net"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("checking bf16 against fp32 on 5 photos...\n"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("\nbf16: mean IoU "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" over 5 photos: "), std::string::npos) << r.out;
+  auto manifest = read_file(s.models() / "tiny" / "manifest.json", 1 << 20);
+  ASSERT_TRUE(manifest.ok());
+  const std::string text(manifest->begin(), manifest->end());
+  EXPECT_NE(text.find("\"precision_checks\""), std::string::npos) << text;
+  EXPECT_NE(text.find("\"photos\": 5"), std::string::npos) << text;
+
+  r = run_atelier({"models", "calibrate", "tiny", testing::sample("chelsea.png").string(), "-q"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(r.out.rfind("bf16: mean IoU ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find(" over 1 photos: "), std::string::npos) << r.out;
+  manifest = read_file(s.models() / "tiny" / "manifest.json", 1 << 20);
+  ASSERT_TRUE(manifest.ok());
+  EXPECT_NE(std::string(manifest->begin(), manifest->end()).find("\"photos\": 1"), std::string::npos);
+
+  r = run_atelier({"models", "import", s.tiny().string(), "--name", "unchecked", "--preset", "u2net", "--no-check", "-q"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  manifest = read_file(s.models() / "unchecked" / "manifest.json", 1 << 20);
+  ASSERT_TRUE(manifest.ok());
+  EXPECT_EQ(std::string(manifest->begin(), manifest->end()).find("precision_checks"), std::string::npos);
+
+  r = run_atelier({"models", "calibrate", "nosuch"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "atelier: model 'nosuch' is not installed (run: atelier models import FILE.onnx --name nosuch)\n");
+  const fs::path missing = s.dir.path() / "none.png";
+  r = run_atelier({"models", "calibrate", "tiny", missing.string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "atelier: " + missing.string() + ": no such file\n");
+  r = run_atelier({"models", "calibrate", "tiny", "--threads", "0"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err.rfind("atelier: --threads: must be at least 1, got 0", 0), 0u) << r.err;
 }
 
 TEST(ModelsCli, FetchErrors) {

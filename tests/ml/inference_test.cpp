@@ -6,10 +6,15 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+
+#include <opencv2/core.hpp>
 
 #include "ml/manifest.h"
 #include "ml/model_store.h"
+#include "ml/onednn/executor.h"
+#include "ml/precision_check.h"
 #include "support/onnx_builder.h"
 #include "support/test_support.h"
 
@@ -21,8 +26,10 @@ using testing::kF32;
 using testing::Model;
 using testing::set_ints;
 
-// input 1×3×32×32 -> Conv 3×3 (3 -> 16) -> Relu -> Conv 3×3 (16 -> 1) -> `last` -> output
-InstalledModel install_model(ModelStore& store, const std::string& name, const std::string& last) {
+// input 1×3×32×32 -> Conv 3×3 (3 -> 16) -> Relu -> Conv 3×3 (16 -> 1) -> `last` -> output;
+// the manifest feeds it 8-bit values / input_std.
+InstalledModel install_model(ModelStore& store, const std::string& name, const std::string& last,
+                             float input_std = 255.f) {
   Model m;
   m.b.input("input", kF32, {1, 3, 32, 32});
   m.b.output("output", kF32, {1, 1, 32, 32});
@@ -43,6 +50,7 @@ InstalledModel install_model(ModelStore& store, const std::string& name, const s
   manifest.input = "input";
   manifest.postprocess.output = "output";
   manifest.preprocess.width = manifest.preprocess.height = 32;
+  manifest.preprocess.std = {input_std, input_std, input_std};
   auto installed = store.install(m.proto, manifest);
   EXPECT_TRUE(installed.ok()) << installed.status().message();
   return *installed;
@@ -128,6 +136,101 @@ TEST(Inference, AutoFallsBackToWinogradAndSaysWhy) {
   EXPECT_EQ(get_session(model, bf16_opencv).status().message(),
             "--precision bf16 needs the oneDNN backend, not --backend winograd");
   clear_sessions();
+}
+
+TEST(Inference, AutoFallsBackOnlyWhenNoPrecisionWasAskedFor) {
+  auto dir = testing::temp_dir();
+  ModelStore store(dir.path());
+  const InstalledModel model = install_model(store, "tanh", "Tanh");
+  clear_sessions();
+  BackendOptions bf16;
+  bf16.precision = Precision::kBf16;  // backend auto: bf16 exists only on oneDNN, so no silent fp32
+  EXPECT_EQ(get_session(model, bf16).status().message(),
+            model.model_path().string() + ": oneDNN executor: node 'last' (Tanh): operator not supported");
+  clear_sessions();
+}
+
+// Synthetic photos: soft discs on gradients, different per seed.
+std::vector<image::Image> check_photos() {
+  std::vector<image::Image> photos;
+  for (int k = 0; k < 3; ++k) {
+    cv::Mat m(48 + 8 * k, 64, CV_8UC3);
+    for (int y = 0; y < m.rows; ++y) {
+      for (int x = 0; x < m.cols; ++x) {
+        const double d = std::hypot(x - 20.0 - 8 * k, y - 24.0) / 18.0;
+        const auto v = static_cast<std::uint8_t>(std::clamp(255.0 * (1.2 - d) + 3.0 * x * k, 0.0, 255.0));
+        m.at<cv::Vec3b>(y, x) = cv::Vec3b(v, std::uint8_t(255 - v), std::uint8_t((x * 4 + y) & 0xff));
+      }
+    }
+    photos.emplace_back(m);
+  }
+  return photos;
+}
+
+TEST(PrecisionCheck, Bf16AgainstTheFp32ReferenceIsRecordedAndUsedByAuto) {
+  auto dir = testing::temp_dir();
+  ModelStore store(dir.path());
+  const InstalledModel model = install_model(store, "tiny", "Sigmoid");  // inputs in 0..1
+  auto check = check_precision(model, check_photos(), Precision::kBf16, 2);
+  ASSERT_TRUE(check.ok()) << check.status().message();
+  EXPECT_EQ(check->precision, "bf16");
+  EXPECT_EQ(check->photos, 3);
+  EXPECT_GT(check->mean_iou, 0.99);
+  EXPECT_LE(check->mean_iou, 1.0);
+  EXPECT_LE(check->min_iou, check->mean_iou);
+  EXPECT_GT(check->mean_abs_alpha, 0.0);  // bf16 is not fp32: some alpha moves
+  EXPECT_LT(check->mean_abs_alpha, 1.0);
+  EXPECT_TRUE(check->passed);
+  // The same photos give the same numbers (the check is reproducible).
+  auto again = check_precision(model, check_photos(), Precision::kBf16, 2);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, *check);
+
+  // Recorded in the store; auto then means bf16 where the CPU has it natively.
+  EXPECT_EQ(auto_precision(model.manifest), Precision::kFp32);
+  const ModelManifest recorded = with_check(model.manifest, *check);
+  ASSERT_TRUE(store.update_manifest(model, recorded).ok());
+  auto found = store.find("tiny");
+  ASSERT_TRUE(found.ok()) << found.status().message();
+  EXPECT_EQ(found->manifest.precision_checks, std::vector<PrecisionCheck>{*check});
+  EXPECT_EQ(auto_precision(found->manifest), onednn::has_native_bf16() ? Precision::kBf16 : Precision::kFp32);
+  clear_sessions();
+  BackendOptions dflt;
+  dflt.threads = 2;
+  auto session = get_session(*found, dflt);
+  ASSERT_TRUE(session.ok()) << session.status().message();
+  EXPECT_EQ((*session)->backend().name(), onednn::has_native_bf16() ? "onednn-bf16" : "onednn-fp32");
+  clear_sessions();
+
+  // The same model fed unnormalised 0..255 values: bf16's rounding of the large activations
+  // moves the map past the bar, so auto never uses it; a second check of a precision
+  // replaces the first.
+  const InstalledModel undecided = install_model(store, "unnormalised", "Sigmoid", 1.f);
+  auto failed = check_precision(undecided, check_photos(), Precision::kBf16, 2);
+  ASSERT_TRUE(failed.ok()) << failed.status().message();
+  EXPECT_FALSE(failed->passed);
+  EXPECT_LT(failed->mean_iou, 0.995);
+  const ModelManifest replaced = with_check(recorded, *failed);
+  ASSERT_EQ(replaced.precision_checks.size(), 1u);
+  EXPECT_EQ(replaced.precision_checks[0], *failed);
+  EXPECT_EQ(auto_precision(replaced), Precision::kFp32);
+
+  // A manifest for another file is refused.
+  ModelManifest other = recorded;
+  other.sha256 = std::string(64, '0');
+  EXPECT_EQ(store.update_manifest(model, other).message(), "model 'tiny': a new manifest must describe the same model file");
+}
+
+TEST(PrecisionCheck, Errors) {
+  auto dir = testing::temp_dir();
+  ModelStore store(dir.path());
+  const InstalledModel model = install_model(store, "tiny", "Sigmoid");
+  EXPECT_EQ(check_precision(model, {}, Precision::kBf16, 2).status().message(), "precision check: no photos");
+  EXPECT_EQ(check_precision(model, check_photos(), Precision::kFp32, 2).status().message(),
+            "precision check: fp32 is not a checked precision");
+  const InstalledModel tanh = install_model(store, "tanh", "Tanh");
+  EXPECT_EQ(check_precision(tanh, check_photos(), Precision::kBf16, 2).status().message(),
+            tanh.model_path().string() + ": oneDNN executor: node 'last' (Tanh): operator not supported");
 }
 
 TEST(Inference, OptionValuesParse) {

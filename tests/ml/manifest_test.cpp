@@ -61,6 +61,41 @@ TEST(Manifest, RejectsBadManifests) {
   EXPECT_EQ(text([](ModelManifest& m) { m.format_version = 7; }), "bad manifest: format_version 7 is not supported");
 }
 
+TEST(Manifest, PrecisionChecksRoundTripAndPassIsRecomputed) {
+  ModelManifest m = sample_manifest();
+  m.precision_checks = {{"bf16", 12, 0.9991, 0.9962, 0.21, true}};
+  auto back = manifest_from_json(manifest_to_json(m));
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(*back, m);
+  // The bar: mean IoU >= 0.995, min >= 0.98, mean |d alpha| <= 1.0 -- each edge exactly.
+  EXPECT_TRUE(meets_quality_bar({"bf16", 1, 0.995, 0.98, 1.0, false}));
+  EXPECT_FALSE(meets_quality_bar({"bf16", 1, 0.9949, 0.99, 0.5, true}));
+  EXPECT_FALSE(meets_quality_bar({"bf16", 1, 0.999, 0.9799, 0.5, true}));
+  EXPECT_FALSE(meets_quality_bar({"bf16", 1, 0.999, 0.99, 1.01, true}));
+  EXPECT_FALSE(meets_quality_bar({"bf16", 0, 1, 1, 0, true}));
+  // A manifest that claims "passed" for numbers under the bar is not believed.
+  std::string text = manifest_to_json(m);
+  const std::string from = "\"min_iou\": 0.9962";
+  ASSERT_NE(text.find(from), std::string::npos) << text;
+  text.replace(text.find(from), from.size(), "\"min_iou\": 0.5");
+  ASSERT_NE(text.find("\"passed\": true"), std::string::npos);
+  auto lied = manifest_from_json(text);
+  ASSERT_TRUE(lied.ok()) << lied.status().message();
+  EXPECT_FALSE(lied->precision_checks[0].passed);
+
+  auto bad = [](std::vector<PrecisionCheck> checks) {
+    ModelManifest b = sample_manifest();
+    b.precision_checks = std::move(checks);
+    return manifest_from_json(manifest_to_json(b)).status().message();
+  };
+  EXPECT_EQ(bad({{"int4", 3, 1, 1, 0, true}}), "bad manifest: precision_checks: precision must be bf16");
+  EXPECT_EQ(bad({{"bf16", 3, 1, 1, 0, true}, {"bf16", 3, 1, 1, 0, true}}), "bad manifest: precision_checks: bf16 twice");
+  EXPECT_EQ(bad({{"bf16", 0, 1, 1, 0, true}}), "bad manifest: precision_checks.photos must be at least 1");
+  EXPECT_EQ(bad({{"bf16", 3, 1.5, 1, 0, true}}), "bad manifest: precision_checks.mean_iou must be a number from 0 to 1");
+  EXPECT_EQ(bad({{"bf16", 3, 1, 1, 300, true}}),
+            "bad manifest: precision_checks.mean_abs_alpha must be a number from 0 to 255");
+}
+
 TEST(Manifest, ModelNames) {
   EXPECT_TRUE(validate_model_name("isnet").ok());
   EXPECT_TRUE(validate_model_name("u2net-human_seg.v2").ok());

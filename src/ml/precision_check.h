@@ -1,0 +1,36 @@
+// Whether a reduced compute precision keeps a model's masks: each photo runs through the
+// fp32 reference (OpenCV DNN's own convolution) and through the oneDNN executor in the
+// precision asked for, both read as maps as the manifest says (preprocess.h), and the maps
+// are compared at the model's output resolution: IoU of alpha > 127, mean |Δα| in 0..255.
+// `atelier models calibrate` and the import store the result in the manifest
+// (PrecisionCheck), and --precision auto uses a precision only when it met the bar.
+#pragma once
+
+#include <filesystem>
+#include <vector>
+
+#include "core/status.h"
+#include "image/image.h"
+#include "ml/inference.h"
+#include "ml/manifest.h"
+#include "ml/model_store.h"
+
+namespace atelier::ml {
+
+// The precisions that can be checked (not fp32: it is the reference's own).
+inline constexpr Precision kCheckedPrecisions[] = {Precision::kBf16};
+
+// Runs the check on `photos` (at least one). Errors: kInvalidArgument for no photos or
+// kAuto/kFp32; the backends' errors (a graph the executor cannot run names its node).
+Result<PrecisionCheck> check_precision(const InstalledModel& model, const std::vector<image::Image>& photos,
+                                       Precision precision, int threads);
+
+// The photos a check runs on by default: the colour photos of Debian's python3-skimage
+// sample data (astronaut, chelsea, coffee, motorcycle_left, rocket) that are installed.
+// kNotFound when none is.
+Result<std::vector<std::filesystem::path>> default_check_photos();
+
+// `model`'s manifest with `check` in place of any earlier check of the same precision.
+ModelManifest with_check(ModelManifest manifest, const PrecisionCheck& check);
+
+}  // namespace atelier::ml
