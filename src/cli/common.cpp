@@ -106,11 +106,7 @@ Result<ml::BackendOptions> backend_options(const RuntimeFlags& flags) {
     }
     o.backend = ml::BackendKind::kOpenCv;
   }
-  if (o.precision == ml::Precision::kBf16 &&
-      (o.backend == ml::BackendKind::kWinograd || o.backend == ml::BackendKind::kOpenCv)) {
-    return invalid_argument(std::string("--precision bf16 needs the oneDNN backend, not --backend ") +
-                            ml::backend_name(o.backend));
-  }
+  ATELIER_TRY(ml::check_backend_options(o));
   return o;
 }
 

@@ -153,6 +153,15 @@ Result<std::unique_ptr<InferenceBackend>> make_opencv_backend(const fs::path& on
   }
 }
 
+Status check_backend_options(const BackendOptions& options) {
+  if (options.precision == Precision::kBf16 &&
+      (options.backend == BackendKind::kWinograd || options.backend == BackendKind::kOpenCv)) {
+    return invalid_argument(std::string("--precision bf16 needs the oneDNN backend, not --backend ") +
+                            backend_name(options.backend));
+  }
+  return {};
+}
+
 Precision auto_precision(const ModelManifest& manifest) {
   for (const PrecisionCheck& c : manifest.precision_checks) {
     if (c.precision == "bf16" && c.passed && onednn::has_native_bf16()) return Precision::kBf16;
@@ -191,6 +200,7 @@ Result<std::shared_ptr<Session>> get_session(const InstalledModel& model, const 
   CacheKey key{model.model_path().string(), model.manifest.sha256, options};
   if (auto it = g_cache.find(key); it != g_cache.end()) return it->second;
   auto start = std::chrono::steady_clock::now();
+  ATELIER_TRY(check_backend_options(options));
   ATELIER_ASSIGN_OR_RETURN(int threads, resolve_thread_count(options.threads));
   std::unique_ptr<InferenceBackend> backend;
   std::string fallback;
@@ -200,9 +210,6 @@ Result<std::shared_ptr<Session>> get_session(const InstalledModel& model, const 
     if (b.ok()) backend = std::move(*b);
     else if (options.backend == BackendKind::kOneDnn || options.precision == Precision::kBf16) return b.status();
     else fallback = b.status().message();
-  } else if (options.precision == Precision::kBf16) {
-    return invalid_argument(std::string("--precision bf16 needs the oneDNN backend, not --backend ") +
-                            backend_name(options.backend));
   }
   if (!backend) {
     ATELIER_ASSIGN_OR_RETURN(backend, make_opencv_backend(model.model_path(), threads,

@@ -56,6 +56,9 @@ struct BackendOptions {
   Precision precision = Precision::kAuto;
   friend bool operator==(const BackendOptions&, const BackendOptions&) = default;
 };
+// kInvalidArgument for combinations no backend runs ("--precision bf16 needs the oneDNN
+// backend, not --backend winograd"); get_session checks the same before loading.
+Status check_backend_options(const BackendOptions& options);
 
 // Loads an fp32 ONNX file into OpenCV DNN (CPU), with the Winograd layer when `winograd`.
 // Errors name the file.

@@ -87,7 +87,6 @@ TEST(HardeningCli, BackendAndPrecisionAreCheckedBeforeWork) {
   const std::string in = w.copy("chelsea.png", "cat.png").string();
   const std::string out = (w.root / "o.png").string();
   for (const std::string cmd : {"cutout", "crop", "saliency"}) {
-    const std::vector<std::string> base = photo_command(cmd, in, out);
     auto with = [&](const std::vector<std::string>& extra) { return photo_command(cmd, in, out, extra); };
     expect_refused(w, with({"--backend", "gpu"}), "--backend: expected auto, onednn, winograd or opencv, got 'gpu'");
     expect_refused(w, with({"--precision", "fp8"}), "--precision: expected auto, fp32 or bf16, got 'fp8'");
