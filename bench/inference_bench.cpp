@@ -1,9 +1,10 @@
 // Benchmark (not a test): one segmentation model through each inference path, on the
 // same input, in one process: OpenCV DNN's own convolution ("opencv"), OpenCV with the
 // Winograd layer ("winograd", ml/fast_conv.h), and the oneDNN executor ("onednn" fp32,
-// "onednn-bf16"; ml/onednn). The successor of fast_conv_bench.
+// "onednn-bf16", "onednn-int8"; ml/onednn). The successor of fast_conv_bench. int8 is
+// calibrated first (not timed) on the python3-skimage photos the precision check uses.
 //
-//   inference_bench [model.onnx] [--modes opencv,winograd,onednn,onednn-bf16] [--runs N]
+//   inference_bench [model.onnx] [--modes opencv,winograd,onednn,onednn-bf16,onednn-int8] [--runs N]
 //                   [--threads N] [--size S] [--image PATH|synthetic] [--input NAME]
 //                   [--output NAME] [--layers]
 //
@@ -114,27 +115,50 @@ RunResult run_opencv(const std::string& path, const std::vector<float>& input, i
   return r;
 }
 
+std::unique_ptr<atelier::ml::onednn::Executor> compile(const std::string& path, int size, const std::string& in,
+                                                      const std::string& out,
+                                                      const atelier::ml::onednn::ExecutorOptions& options) {
+  using namespace atelier::ml::onednn;
+  auto model = atelier::ml::load_onnx(path);
+  if (!model.ok()) throw std::runtime_error(model.status().message());
+  auto graph = build_graph(*model, in, {1, 3, size, size}, out);
+  if (!graph.ok()) throw std::runtime_error(graph.status().message());
+  auto e = Executor::compile(std::move(*graph), options);
+  if (!e.ok()) throw std::runtime_error(e.status().message());
+  return std::move(*e);
+}
+
+// The convolutions' input ranges on the precision check's photos, through fp32.
+atelier::ml::onednn::InputRanges calibrate(const std::string& path, int size, const std::string& in,
+                                           const std::string& out, int threads) {
+  using namespace atelier::ml::onednn;
+  auto exec = compile(path, size, in, out, {Precision::kF32, threads, {}});
+  InputRanges ranges;
+  const std::string dir = "/usr/lib/python3/dist-packages/skimage/data/";
+  for (const char* name : {"astronaut.png", "chelsea.png", "coffee.png", "motorcycle_left.png", "rocket.jpg"}) {
+    const std::vector<float> x = photo_input(dir + name, size);
+    if (x.empty()) continue;
+    if (atelier::Status s = exec->calibrate(x.data(), ranges); !s.ok()) throw std::runtime_error(s.message());
+  }
+  if (ranges.empty()) throw std::runtime_error("no calibration photos in " + dir);
+  return ranges;
+}
+
 RunResult run_onednn(const std::string& path, const std::vector<float>& input, int size, const std::string& in,
                      const std::string& out, int runs, int threads, atelier::ml::onednn::Precision precision,
                      bool layers) {
   using namespace atelier::ml::onednn;
   RunResult r;
+  InputRanges ranges;
+  if (precision == Precision::kInt8) ranges = calibrate(path, size, in, out, threads);
   const auto t0 = std::chrono::steady_clock::now();
-  std::unique_ptr<Executor> exec;
-  {
-    auto model = atelier::ml::load_onnx(path);
-    if (!model.ok()) throw std::runtime_error(model.status().message());
-    auto graph = build_graph(*model, in, {1, 3, size, size}, out);
-    if (!graph.ok()) throw std::runtime_error(graph.status().message());
-    auto e = Executor::compile(std::move(*graph), {precision, threads});
-    if (!e.ok()) throw std::runtime_error(e.status().message());
-    exec = std::move(*e);
-  }
+  std::unique_ptr<Executor> exec = compile(path, size, in, out, {precision, threads, std::move(ranges)});
   r.load = since(t0);
   std::ostringstream note;
   note << "isa " << effective_isa() << ", conv " << exec->conv_implementation() << ", arena "
        << exec->arena_bytes() / (1 << 20) << " MiB, weights " << exec->weight_bytes() / (1 << 20) << " MiB, scratch "
        << exec->scratchpad_bytes() / (1 << 20) << " MiB";
+  if (precision == Precision::kInt8) note << ", " << exec->int8_convolutions() << " int8 convolutions";
   r.note = note.str();
   timed_runs(r, runs, [&] {
     auto o = exec->run(input.data());
@@ -223,12 +247,13 @@ int main(int argc, char** argv) {
       RunResult r;
       if (mode == "opencv" || mode == "winograd") {
         r = run_opencv(path, input, size, in_name, out_name, runs, mode == "winograd");
-      } else if (mode == "onednn" || mode == "onednn-bf16") {
+      } else if (mode == "onednn" || mode == "onednn-bf16" || mode == "onednn-int8") {
+        using atelier::ml::onednn::Precision;
         r = run_onednn(path, input, size, in_name, out_name, runs, threads,
-                       mode == "onednn" ? atelier::ml::onednn::Precision::kF32 : atelier::ml::onednn::Precision::kBf16,
+                       mode == "onednn" ? Precision::kF32 : mode == "onednn-bf16" ? Precision::kBf16 : Precision::kInt8,
                        layers);
       } else {
-        std::fprintf(stderr, "unknown mode %s (opencv, winograd, onednn, onednn-bf16)\n", mode.c_str());
+        std::fprintf(stderr, "unknown mode %s (opencv, winograd, onednn, onednn-bf16, onednn-int8)\n", mode.c_str());
         return 2;
       }
       std::printf("%-12s load %.2f s, first %.3f s, median of %zu: %.3f s, CPU %.2f s/run, peak RSS so far %.0f MB\n",

@@ -127,7 +127,8 @@ void add_runtime_flags(CLI::App& cmd, RuntimeFlags& flags) {
                  "with Atelier's Winograd convolution) or opencv (OpenCV DNN's own, the reference)")
       ->default_str("auto");
   cmd.add_option("--precision", flags.precision,
-                 "oneDNN compute precision: auto (bf16 where the model's precision check passed and the CPU has native bf16, else fp32), fp32 or bf16")
+                 "oneDNN compute precision: auto (the fastest whose precision check passed: int8, else bf16 where the CPU "
+                 "has native bf16, else fp32), fp32, bf16 or int8 (needs atelier models calibrate)")
       ->default_str("auto");
   cmd.add_flag("--no-fast-conv", flags.no_fast_conv, "Same as --backend opencv (for comparison)");
 }

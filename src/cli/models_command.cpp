@@ -1,5 +1,6 @@
 #include "cli/models_command.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <sstream>
@@ -62,13 +63,18 @@ std::string describe(const ml::PrecisionCheck& c) {
   std::snprintf(line, sizeof line, "%s: mean IoU %.5f, min %.5f, mean |d alpha| %.3f /255 over %d photos: ",
                 c.precision.c_str(), c.mean_iou, c.min_iou, c.mean_abs_alpha, c.photos);
   std::string out = line;
-  if (!c.passed) return out + "below the bar (mean IoU >= 0.995, min >= 0.98, mean |d alpha| <= 1.0); --precision auto stays fp32";
-  if (!ml::onednn::has_native_bf16()) return out + "passed; this CPU has no native bf16, so --precision auto stays fp32 here";
-  return out + "passed; --precision auto uses " + c.precision;
+  if (!c.passed) return out + "below the bar (mean IoU >= 0.995, min >= 0.98, mean |d alpha| <= 1.0)";
+  if (c.precision == "bf16" && !ml::onednn::has_native_bf16()) return out + "passed (no native bf16 on this CPU)";
+  return out + "passed";
 }
 
-// Checks each reduced precision of `model` on `photos` (the Debian sample photos when
-// empty), records the results in its manifest and prints them. Errors name what failed.
+std::string describe_auto(const ml::ModelManifest& m) {
+  return std::string("--precision auto: ") + ml::precision_name(ml::auto_precision(m));
+}
+
+// Calibrates int8 and checks each reduced precision of `model` on `photos` (the Debian
+// sample photos when empty), records the results in its manifest and prints them. Errors
+// name what failed.
 Result<ml::InstalledModel> check_precisions(const ml::ModelStore& store, ml::InstalledModel model,
                                             const std::vector<std::string>& photo_paths, int threads, bool quiet) {
   std::vector<std::filesystem::path> paths(photo_paths.begin(), photo_paths.end());
@@ -81,6 +87,8 @@ Result<ml::InstalledModel> check_precisions(const ml::ModelStore& store, ml::Ins
     photos.push_back(std::move(img));
   }
   ATELIER_ASSIGN_OR_RETURN(int n, resolve_thread_count(threads));
+  if (!quiet) std::fprintf(stderr, "calibrating int8 on %zu photos...\n", photos.size());
+  ATELIER_ASSIGN_OR_RETURN(model.manifest.int8_calibration, ml::calibrate_int8(model, photos, n));
   ml::ModelManifest manifest = model.manifest;
   for (ml::Precision p : ml::kCheckedPrecisions) {
     if (!quiet) std::fprintf(stderr, "checking %s against fp32 on %zu photos...\n", ml::precision_name(p), photos.size());
@@ -88,15 +96,28 @@ Result<ml::InstalledModel> check_precisions(const ml::ModelStore& store, ml::Ins
     manifest = ml::with_check(std::move(manifest), c);
     if (!quiet) std::printf("%s\n", describe(c).c_str());
   }
+  if (!quiet) std::printf("%s\n", describe_auto(manifest).c_str());
   ATELIER_TRY(store.update_manifest(model, manifest));
   model.manifest = std::move(manifest);
   return model;
 }
 
+// Whether every checked precision has its check in the manifest (and int8 its calibration).
+bool fully_checked(const ml::ModelManifest& m) {
+  if (m.int8_calibration.empty()) return false;
+  for (ml::Precision p : ml::kCheckedPrecisions) {
+    if (std::none_of(m.precision_checks.begin(), m.precision_checks.end(),
+                     [&](const ml::PrecisionCheck& c) { return c.precision == ml::precision_name(p); })) {
+      return false;
+    }
+  }
+  return true;
+}
+
 // After fetch and import: the precision check, unless --no-check or already recorded; a
 // failed check is a warning (the model stays installed, and auto stays fp32).
 void check_after_install(const ml::ModelStore& store, const ml::InstalledModel& model, const ModelsArgs& a) {
-  if (a.no_check || !model.manifest.precision_checks.empty()) return;
+  if (a.no_check || fully_checked(model.manifest)) return;
   auto checked = check_precisions(store, model, {}, a.threads, a.quiet);
   if (!checked.ok()) {
     std::fprintf(stderr, "atelier: warning: precision check not done (--precision auto stays fp32): %s\n",
@@ -114,6 +135,7 @@ int run_calibrate(const ModelsArgs& a) {
   if (!checked.ok()) return print_error(checked.status().message()), kExitFailed;
   if (a.quiet) {
     for (const auto& c : checked->manifest.precision_checks) std::printf("%s\n", describe(c).c_str());
+    std::printf("%s\n", describe_auto(checked->manifest).c_str());
   }
   return kExitOk;
 }
@@ -266,7 +288,9 @@ std::function<int()> add_models_command(CLI::App& app) {
   import->add_flag("--no-check", args->no_check, "Skip the precision check (see models calibrate)");
 
   CLI::App* calibrate = models->add_subcommand(
-      "calibrate", "Check the reduced precisions (bf16) against fp32 on photos and record which --precision auto may use");
+      "calibrate",
+      "Calibrate int8 on photos, check the reduced precisions (bf16, int8) against fp32 on them, and record which "
+      "--precision auto may use");
   calibrate->add_option("name", args->calibrate_name, "Installed model")->required();
   calibrate->add_option("photos", args->photos, "Photos to check on (default: the Debian sample photos)");
   add_integer_option(*calibrate, "--threads", args->threads, 1, kMaxThreads,

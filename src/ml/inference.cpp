@@ -1,5 +1,6 @@
 #include "ml/inference.h"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <numeric>
@@ -97,6 +98,12 @@ struct CacheKey {
   }
 };
 
+onednn::Precision executor_precision(Precision p) {
+  return p == Precision::kBf16 ? onednn::Precision::kBf16
+         : p == Precision::kInt8 ? onednn::Precision::kInt8
+                                 : onednn::Precision::kF32;
+}
+
 std::mutex g_cache_mu;
 std::map<CacheKey, std::shared_ptr<Session>> g_cache;
 
@@ -124,15 +131,16 @@ const char* precision_name(Precision p) {
     case Precision::kAuto: return "auto";
     case Precision::kFp32: return "fp32";
     case Precision::kBf16: return "bf16";
+    case Precision::kInt8: return "int8";
   }
   return "?";
 }
 
 Result<Precision> parse_precision(std::string_view text) {
-  for (Precision p : {Precision::kAuto, Precision::kFp32, Precision::kBf16}) {
+  for (Precision p : {Precision::kAuto, Precision::kFp32, Precision::kBf16, Precision::kInt8}) {
     if (text == precision_name(p)) return p;
   }
-  return invalid_argument("--precision: expected auto, fp32 or bf16, got '" + std::string(text) + "'");
+  return invalid_argument("--precision: expected auto, fp32, bf16 or int8, got '" + std::string(text) + "'");
 }
 
 Result<std::unique_ptr<InferenceBackend>> make_opencv_backend(const fs::path& onnx, int threads, bool winograd) {
@@ -154,40 +162,55 @@ Result<std::unique_ptr<InferenceBackend>> make_opencv_backend(const fs::path& on
 }
 
 Status check_backend_options(const BackendOptions& options) {
-  if (options.precision == Precision::kBf16 &&
+  if ((options.precision == Precision::kBf16 || options.precision == Precision::kInt8) &&
       (options.backend == BackendKind::kWinograd || options.backend == BackendKind::kOpenCv)) {
-    return invalid_argument(std::string("--precision bf16 needs the oneDNN backend, not --backend ") +
-                            backend_name(options.backend));
+    return invalid_argument(std::string("--precision ") + precision_name(options.precision) +
+                            " needs the oneDNN backend, not --backend " + backend_name(options.backend));
   }
   return {};
 }
 
 Precision auto_precision(const ModelManifest& manifest) {
-  for (const PrecisionCheck& c : manifest.precision_checks) {
-    if (c.precision == "bf16" && c.passed && onednn::has_native_bf16()) return Precision::kBf16;
-  }
+  auto passed = [&](const char* precision) {
+    return std::any_of(manifest.precision_checks.begin(), manifest.precision_checks.end(),
+                       [&](const PrecisionCheck& c) { return c.precision == precision && c.passed; });
+  };
+  if (passed("int8") && !manifest.int8_calibration.empty()) return Precision::kInt8;
+  if (passed("bf16") && onednn::has_native_bf16()) return Precision::kBf16;
   return Precision::kFp32;
+}
+
+Result<std::unique_ptr<onednn::Executor>> compile_onednn(const fs::path& onnx, const ModelManifest& manifest,
+                                                        int threads, Precision precision) {
+  if (precision == Precision::kAuto) precision = auto_precision(manifest);
+  onednn::ExecutorOptions options;
+  options.threads = threads;
+  options.precision = executor_precision(precision);
+  if (precision == Precision::kInt8) {
+    if (manifest.int8_calibration.empty()) {
+      return failed_precondition("model '" + manifest.name + "' has no int8 calibration (run atelier models calibrate " +
+                                 manifest.name + ")");
+    }
+    for (const auto& [name, r] : manifest.int8_calibration.input_ranges) options.input_ranges[name] = {r.first, r.second};
+  }
+  // The ONNX model and the graph's copy of the weights live only while compiling.
+  ATELIER_ASSIGN_OR_RETURN(onnx::ModelProto model, load_onnx(onnx));
+  const onednn::Dims dims{1, 3, manifest.preprocess.height, manifest.preprocess.width};
+  Result<onednn::Graph> graph = onednn::build_graph(model, manifest.input, dims, manifest.postprocess.output);
+  if (!graph.ok()) return graph.status().with_context(onnx.string());
+  model = onnx::ModelProto();
+  Result<std::unique_ptr<onednn::Executor>> compiled = onednn::Executor::compile(std::move(*graph), options);
+  if (!compiled.ok()) return compiled.status().with_context(onnx.string());
+  return std::move(*compiled);
 }
 
 Result<std::unique_ptr<InferenceBackend>> make_onednn_backend(const fs::path& onnx, const ModelManifest& manifest,
                                                               int threads, Precision precision) {
   if (precision == Precision::kAuto) precision = auto_precision(manifest);
-  const onednn::Precision p = precision == Precision::kBf16 ? onednn::Precision::kBf16 : onednn::Precision::kF32;
   cv::setNumThreads(threads);  // the pre- and post-processing around inference
-  std::unique_ptr<onednn::Executor> exec;
-  {
-    // The ONNX model and the graph's copy of the weights live only while compiling.
-    ATELIER_ASSIGN_OR_RETURN(onnx::ModelProto model, load_onnx(onnx));
-    const onednn::Dims dims{1, 3, manifest.preprocess.height, manifest.preprocess.width};
-    Result<onednn::Graph> graph = onednn::build_graph(model, manifest.input, dims, manifest.postprocess.output);
-    if (!graph.ok()) return graph.status().with_context(onnx.string());
-    model = onnx::ModelProto();
-    Result<std::unique_ptr<onednn::Executor>> compiled = onednn::Executor::compile(std::move(*graph), {p, threads});
-    if (!compiled.ok()) return compiled.status().with_context(onnx.string());
-    exec = std::move(*compiled);
-  }
+  ATELIER_ASSIGN_OR_RETURN(std::unique_ptr<onednn::Executor> exec, compile_onednn(onnx, manifest, threads, precision));
   return std::unique_ptr<InferenceBackend>(
-      new OneDnnBackend(std::move(exec), manifest.input, manifest.postprocess.output, p));
+      new OneDnnBackend(std::move(exec), manifest.input, manifest.postprocess.output, executor_precision(precision)));
 }
 
 Result<Tensor> Session::run(const Tensor& input) {
@@ -208,7 +231,10 @@ Result<std::shared_ptr<Session>> get_session(const InstalledModel& model, const 
     Result<std::unique_ptr<InferenceBackend>> b =
         make_onednn_backend(model.model_path(), model.manifest, threads, options.precision);
     if (b.ok()) backend = std::move(*b);
-    else if (options.backend == BackendKind::kOneDnn || options.precision == Precision::kBf16) return b.status();
+    else if (options.backend == BackendKind::kOneDnn || options.precision == Precision::kBf16 ||
+             options.precision == Precision::kInt8) {
+      return b.status();
+    }
     else fallback = b.status().message();
   }
   if (!backend) {

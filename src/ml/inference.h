@@ -19,6 +19,9 @@
 #include "ml/model_store.h"
 
 namespace atelier::ml {
+namespace onednn {
+class Executor;
+}
 
 struct Tensor {
   std::vector<int> shape;  // e.g. {1, 3, 1024, 1024}
@@ -40,10 +43,10 @@ class InferenceBackend {
 // Winograd layer (fast_conv.h). kOpenCv: OpenCV DNN's own convolution.
 enum class BackendKind { kAuto, kOneDnn, kWinograd, kOpenCv };
 // The compute precision of the oneDNN backend (the OpenCV ones are fp32 only); kAuto:
-// auto_precision() of the model.
-enum class Precision { kAuto, kFp32, kBf16 };
+// auto_precision() of the model. kInt8 needs the model's int8 calibration (manifest.h).
+enum class Precision { kAuto, kFp32, kBf16, kInt8 };
 
-// "auto", "onednn", "winograd", "opencv" / "auto", "fp32", "bf16"; parse errors
+// "auto", "onednn", "winograd", "opencv" / "auto", "fp32", "bf16", "int8"; parse errors
 // (kInvalidArgument) list the choices.
 const char* backend_name(BackendKind k);
 Result<BackendKind> parse_backend(std::string_view text);
@@ -57,7 +60,8 @@ struct BackendOptions {
   friend bool operator==(const BackendOptions&, const BackendOptions&) = default;
 };
 // kInvalidArgument for combinations no backend runs ("--precision bf16 needs the oneDNN
-// backend, not --backend winograd"); get_session checks the same before loading.
+// backend, not --backend winograd", the same for int8); get_session checks the same
+// before loading.
 Status check_backend_options(const BackendOptions& options);
 
 // Loads an fp32 ONNX file into OpenCV DNN (CPU), with the Winograd layer when `winograd`.
@@ -65,15 +69,20 @@ Status check_backend_options(const BackendOptions& options);
 Result<std::unique_ptr<InferenceBackend>> make_opencv_backend(const std::filesystem::path& onnx, int threads,
                                                               bool winograd);
 // Compiles an fp32 ONNX file for the oneDNN executor at the manifest's input size, in
-// `precision` (kAuto: fp32). Errors name the file and, for a graph the executor cannot
-// run, the node ("...: oneDNN executor: node 'x' (LSTM): operator not supported").
+// `precision` (kAuto: auto_precision). Errors name the file and, for a graph the executor
+// cannot run, the node ("...: oneDNN executor: node 'x' (LSTM): operator not supported");
+// int8 without a calibration is kFailedPrecondition ("model 'x' has no int8 calibration
+// (run atelier models calibrate x)").
 Result<std::unique_ptr<InferenceBackend>> make_onednn_backend(const std::filesystem::path& onnx,
                                                               const ModelManifest& manifest, int threads,
                                                               Precision precision);
+// The executor itself, for calibration and benchmarks (same errors).
+Result<std::unique_ptr<onednn::Executor>> compile_onednn(const std::filesystem::path& onnx,
+                                                        const ModelManifest& manifest, int threads, Precision precision);
 
-// What --precision auto means for a model: bf16 when the manifest records a bf16 check
-// that met the quality bar (manifest.h) and the CPU runs bf16 natively (emulated bf16 is
-// slower than fp32), else fp32.
+// What --precision auto means for a model: the fastest precision whose check in the
+// manifest met the quality bar (manifest.h): int8 (when calibrated), then bf16 where the
+// CPU runs it natively (emulated bf16 is slower than fp32), else fp32.
 Precision auto_precision(const ModelManifest& manifest);
 
 // A loaded model: its manifest plus a backend.

@@ -49,6 +49,11 @@ std::string manifest_to_json(const ModelManifest& m) {
     }
     j["precision_checks"] = checks;
   }
+  if (!m.int8_calibration.empty()) {
+    json ranges = json::object();
+    for (const auto& [name, r] : m.int8_calibration.input_ranges) ranges[name] = {r.first, r.second};
+    j["int8_calibration"] = {{"photos", m.int8_calibration.photos}, {"input_ranges", ranges}};
+  }
   // Bytes that are not UTF-8 (a --license given in Latin-1) become U+FFFD, not an exception.
   return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
@@ -95,7 +100,9 @@ std::vector<PrecisionCheck> precision_checks(const json& v) {
   for (const json& e : v) {
     PrecisionCheck c;
     c.precision = e.at("precision").get<std::string>();
-    if (c.precision != "bf16") throw std::out_of_range("precision_checks: precision must be bf16");
+    if (c.precision != "bf16" && c.precision != "int8") {
+      throw std::out_of_range("precision_checks: precision must be bf16 or int8");
+    }
     for (const PrecisionCheck& seen : out) {
       if (seen.precision == c.precision) throw std::out_of_range("precision_checks: " + c.precision + " twice");
     }
@@ -108,6 +115,26 @@ std::vector<PrecisionCheck> precision_checks(const json& v) {
     out.push_back(c);
   }
   return out;
+}
+// At most 100000 convolutions, names of 1..1024 bytes, each range two finite numbers
+// lo <= hi within ±1e30 (so that they are floats).
+Int8Calibration int8_calibration(const json& v) {
+  Int8Calibration c;
+  c.photos = integer_field<int>(v.at("photos"), "int8_calibration.photos");
+  if (c.photos < 1) throw std::out_of_range("int8_calibration.photos must be at least 1");
+  const json& ranges = v.at("input_ranges");
+  if (!ranges.is_object() || ranges.empty() || ranges.size() > 100000) {
+    throw std::out_of_range("int8_calibration.input_ranges must be an object of 1 to 100000 ranges");
+  }
+  for (const auto& [name, r] : ranges.items()) {
+    if (name.empty() || name.size() > 1024) throw std::out_of_range("int8_calibration: a name must be 1 to 1024 bytes");
+    if (!r.is_array() || r.size() != 2) throw std::out_of_range("int8_calibration: '" + name + "' must be [lo, hi]");
+    const double lo = number_field(r[0], "int8_calibration lo", -1e30, 1e30);
+    const double hi = number_field(r[1], "int8_calibration hi", -1e30, 1e30);
+    if (lo > hi) throw std::out_of_range("int8_calibration: '" + name + "' has lo > hi");
+    c.input_ranges[name] = {float(lo), float(hi)};
+  }
+  return c;
 }
 }  // namespace
 
@@ -153,6 +180,7 @@ Result<ModelManifest> manifest_from_json(std::string_view text) {
     m.postprocess.activation = out.value("activation", "none");
     m.postprocess.minmax_normalize = out.value("minmax_normalize", false);
     if (j.contains("precision_checks")) m.precision_checks = precision_checks(j.at("precision_checks"));
+    if (j.contains("int8_calibration")) m.int8_calibration = int8_calibration(j.at("int8_calibration"));
   } catch (const json::exception& e) {
     return invalid_argument(std::string("bad manifest: ") + e.what());
   } catch (const std::out_of_range& e) {

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,7 +55,7 @@ struct ModelSource {
 // models calibrate` (precision_check.h): IoU of the masks (alpha > 127) and mean |Δα| in
 // 0..255, on the model's output map. `passed` is recomputed from the numbers on reading.
 struct PrecisionCheck {
-  std::string precision;  // "bf16"
+  std::string precision;  // "bf16" or "int8"
   int photos = 0;
   double mean_iou = 0;
   double min_iou = 0;
@@ -66,6 +67,16 @@ struct PrecisionCheck {
 // The bar a precision must meet to be used by --precision auto: mean IoU ≥ 0.995, every
 // photo's IoU ≥ 0.98, mean |Δα| ≤ 1.0.
 bool meets_quality_bar(const PrecisionCheck& c);
+
+// What int8 inference needs: the range of values each convolution's input took when the
+// fp32 model ran on a set of photos (`atelier models calibrate`, or at import), by the
+// convolution's ONNX node name. Empty (photos 0) until calibrated.
+struct Int8Calibration {
+  int photos = 0;
+  std::map<std::string, std::pair<float, float>> input_ranges;  // name -> (lo, hi)
+  bool empty() const { return input_ranges.empty(); }
+  friend bool operator==(const Int8Calibration&, const Int8Calibration&) = default;
+};
 
 struct ModelManifest {
   int format_version = 1;
@@ -80,6 +91,7 @@ struct ModelManifest {
   Preprocess preprocess;
   Postprocess postprocess;
   std::vector<PrecisionCheck> precision_checks;  // at most one per precision
+  Int8Calibration int8_calibration;
   friend bool operator==(const ModelManifest&, const ModelManifest&) = default;
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ml/onednn/executor.h"
 #include "ml/preprocess.h"
 
 namespace atelier::ml {
@@ -10,7 +11,7 @@ namespace atelier::ml {
 Result<PrecisionCheck> check_precision(const InstalledModel& model, const std::vector<image::Image>& photos,
                                        Precision precision, int threads) {
   if (photos.empty()) return invalid_argument("precision check: no photos");
-  if (precision != Precision::kBf16) {
+  if (precision != Precision::kBf16 && precision != Precision::kInt8) {
     return invalid_argument(std::string("precision check: ") + precision_name(precision) + " is not a checked precision");
   }
   ATELIER_ASSIGN_OR_RETURN(std::unique_ptr<InferenceBackend> reference,
@@ -51,6 +52,22 @@ Result<PrecisionCheck> check_precision(const InstalledModel& model, const std::v
   check.mean_abs_alpha = sum_alpha / check.photos;
   check.passed = meets_quality_bar(check);
   return check;
+}
+
+Result<Int8Calibration> calibrate_int8(const InstalledModel& model, const std::vector<image::Image>& photos,
+                                       int threads) {
+  if (photos.empty()) return invalid_argument("int8 calibration: no photos");
+  ATELIER_ASSIGN_OR_RETURN(std::unique_ptr<onednn::Executor> exec,
+                           compile_onednn(model.model_path(), model.manifest, threads, Precision::kFp32));
+  onednn::InputRanges ranges;
+  for (const image::Image& photo : photos) {
+    const Tensor input = make_input_tensor(photo, model.manifest.preprocess);
+    ATELIER_TRY(exec->calibrate(input.data.data(), ranges));
+  }
+  Int8Calibration c;
+  c.photos = int(photos.size());
+  for (const auto& [name, r] : ranges) c.input_ranges[name] = {r.lo, r.hi};
+  return c;
 }
 
 Result<std::vector<std::filesystem::path>> default_check_photos() {

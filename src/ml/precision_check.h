@@ -18,12 +18,19 @@
 namespace atelier::ml {
 
 // The precisions that can be checked (not fp32: it is the reference's own).
-inline constexpr Precision kCheckedPrecisions[] = {Precision::kBf16};
+inline constexpr Precision kCheckedPrecisions[] = {Precision::kBf16, Precision::kInt8};
 
 // Runs the check on `photos` (at least one). Errors: kInvalidArgument for no photos or
-// kAuto/kFp32; the backends' errors (a graph the executor cannot run names its node).
+// kAuto/kFp32; the backends' errors (a graph the executor cannot run names its node; int8
+// without the manifest's calibration).
 Result<PrecisionCheck> check_precision(const InstalledModel& model, const std::vector<image::Image>& photos,
                                        Precision precision, int threads);
+
+// The int8 calibration of `model` on `photos` (at least one): each photo, read as the
+// manifest says, runs through the fp32 oneDNN executor, which records the range of every
+// convolution's input. The same photos give the same calibration.
+Result<Int8Calibration> calibrate_int8(const InstalledModel& model, const std::vector<image::Image>& photos,
+                                       int threads);
 
 // The photos a check runs on by default: the colour photos of Debian's python3-skimage
 // sample data (astronaut, chelsea, coffee, motorcycle_left, rocket) that are installed.

@@ -216,6 +216,12 @@ TEST(CutoutCli, JsonLinesForApps) {
                    "winograd"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("\"backend\":\"opencv-winograd\""), std::string::npos) << r.out;
+  // int8 when asked for: the store's ISNet is calibrated at fetch.
+  ASSERT_FALSE(isnet->manifest.int8_calibration.empty());
+  r = run_atelier({"cutout", sample("chelsea.png").string(), "-o", (t.out / "i.png").string(), "--json", "--precision",
+                   "int8"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"backend\":\"onednn-int8\""), std::string::npos) << r.out;
   // A failure names its input, the planned output and the reason.
   r = run_atelier({"cutout", (t.in / "none.png").string(), "-o", (t.out / "n.png").string(), "--json"});
   EXPECT_EQ(r.exit_code, 1);

@@ -89,9 +89,11 @@ TEST(HardeningCli, BackendAndPrecisionAreCheckedBeforeWork) {
   for (const std::string cmd : {"cutout", "crop", "saliency"}) {
     auto with = [&](const std::vector<std::string>& extra) { return photo_command(cmd, in, out, extra); };
     expect_refused(w, with({"--backend", "gpu"}), "--backend: expected auto, onednn, winograd or opencv, got 'gpu'");
-    expect_refused(w, with({"--precision", "fp8"}), "--precision: expected auto, fp32 or bf16, got 'fp8'");
+    expect_refused(w, with({"--precision", "fp8"}), "--precision: expected auto, fp32, bf16 or int8, got 'fp8'");
     expect_refused(w, with({"--precision", "bf16", "--backend", "winograd"}),
                    "--precision bf16 needs the oneDNN backend, not --backend winograd");
+    expect_refused(w, with({"--precision", "int8", "--backend", "opencv"}),
+                   "--precision int8 needs the oneDNN backend, not --backend opencv");
     expect_refused(w, with({"--no-fast-conv", "--backend", "onednn"}),
                    "--no-fast-conv means --backend opencv; it cannot go with --backend onednn");
   }

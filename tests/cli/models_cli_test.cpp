@@ -65,14 +65,21 @@ TEST(ModelsCli, PrecisionCheckAtImportAndByCalibrate) {
   Store s;
   ProcessResult r = run_atelier({"models", "import", s.tiny().string(), "--name", "tiny", "--preset", "u2net"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.err.find("checking bf16 against fp32 on 5 photos...\n"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("calibrating int8 on 5 photos...\nchecking bf16 against fp32 on 5 photos...\nchecking int8 "
+                       "against fp32 on 5 photos...\n"),
+            std::string::npos)
+      << r.err;
   EXPECT_NE(r.out.find("\nbf16: mean IoU "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\nint8: mean IoU "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\n--precision auto: "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find(" over 5 photos: "), std::string::npos) << r.out;
   auto manifest = read_file(s.models() / "tiny" / "manifest.json", 1 << 20);
   ASSERT_TRUE(manifest.ok());
   const std::string text(manifest->begin(), manifest->end());
   EXPECT_NE(text.find("\"precision_checks\""), std::string::npos) << text;
   EXPECT_NE(text.find("\"photos\": 5"), std::string::npos) << text;
+  EXPECT_NE(text.find("\"int8_calibration\""), std::string::npos) << text;
+  EXPECT_NE(text.find("\"conv\": ["), std::string::npos) << text;  // the one convolution's input range
 
   r = run_atelier({"models", "calibrate", "tiny", testing::sample("chelsea.png").string(), "-q"});
   EXPECT_EQ(r.exit_code, 0) << r.err;

@@ -15,6 +15,7 @@
 #include "ml/model_store.h"
 #include "ml/onednn/executor.h"
 #include "ml/precision_check.h"
+#include "ml/preprocess.h"
 #include "support/onnx_builder.h"
 #include "support/test_support.h"
 
@@ -221,6 +222,87 @@ TEST(PrecisionCheck, Bf16AgainstTheFp32ReferenceIsRecordedAndUsedByAuto) {
   EXPECT_EQ(store.update_manifest(model, other).message(), "model 'tiny': a new manifest must describe the same model file");
 }
 
+// int8: calibrated on photos (the same photos, the same ranges), checked against fp32 like
+// bf16, and preferred by auto over bf16 when it passed; never run uncalibrated.
+TEST(PrecisionCheck, Int8IsCalibratedCheckedAndPreferredByAutoWhenItPassed) {
+  auto dir = testing::temp_dir();
+  ModelStore store(dir.path());
+  const InstalledModel model = install_model(store, "tiny", "Sigmoid");
+  clear_sessions();
+  BackendOptions int8;
+  int8.threads = 2;
+  int8.precision = Precision::kInt8;
+  const auto uncalibrated = get_session(model, int8);
+  EXPECT_EQ(uncalibrated.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(uncalibrated.status().message(), "model 'tiny' has no int8 calibration (run atelier models calibrate tiny)");
+  EXPECT_EQ(check_precision(model, check_photos(), Precision::kInt8, 2).status().message(),
+            "model 'tiny' has no int8 calibration (run atelier models calibrate tiny)");
+
+  auto calibration = calibrate_int8(model, check_photos(), 2);
+  ASSERT_TRUE(calibration.ok()) << calibration.status().message();
+  EXPECT_EQ(calibration->photos, 3);
+  ASSERT_EQ(calibration->input_ranges.size(), 2u);
+  // conv1 reads the photos as the manifest scales them (v / 255), conv2 a ReLU's output.
+  const auto [lo1, hi1] = calibration->input_ranges.at("conv1");
+  EXPECT_GE(lo1, 0.f);
+  EXPECT_LE(hi1, 1.f);
+  EXPECT_GT(hi1, 0.9f);
+  EXPECT_EQ(calibration->input_ranges.at("conv2").first, 0.f);
+  auto again = calibrate_int8(model, check_photos(), 2);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, *calibration);
+  EXPECT_EQ(calibrate_int8(model, {}, 2).status().message(), "int8 calibration: no photos");
+
+  InstalledModel calibrated = model;
+  calibrated.manifest.int8_calibration = *calibration;
+  auto check = check_precision(calibrated, check_photos(), Precision::kInt8, 2);
+  ASSERT_TRUE(check.ok()) << check.status().message();
+  EXPECT_EQ(check->precision, "int8");
+  EXPECT_EQ(check->photos, 3);
+  EXPECT_GT(check->mean_abs_alpha, 0.0);  // int8 is not fp32
+  // 32×32 maps whose alpha sits near 0.5 in places: a few of 1024 pixels cross it.
+  EXPECT_GT(check->min_iou, 0.98);
+  EXPECT_LT(check->mean_abs_alpha, 1.0);
+  auto repeated = check_precision(calibrated, check_photos(), Precision::kInt8, 2);
+  ASSERT_TRUE(repeated.ok());
+  EXPECT_EQ(*repeated, *check);
+
+  // Recorded as passed (as on a model that meets the bar), auto prefers int8 to bf16.
+  auto bf16 = check_precision(model, check_photos(), Precision::kBf16, 2);
+  ASSERT_TRUE(bf16.ok());
+  PrecisionCheck passed = *check;
+  passed.mean_iou = passed.min_iou = 0.999;
+  passed.passed = true;
+  calibrated.manifest = with_check(with_check(calibrated.manifest, *bf16), passed);
+  ASSERT_TRUE(store.update_manifest(model, calibrated.manifest).ok());
+  auto found = store.find("tiny");
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(found->manifest.int8_calibration, *calibration);
+  EXPECT_EQ(auto_precision(found->manifest), Precision::kInt8);
+  BackendOptions dflt;
+  dflt.threads = 2;
+  auto session = get_session(*found, dflt);
+  ASSERT_TRUE(session.ok()) << session.status().message();
+  EXPECT_EQ((*session)->backend().name(), "onednn-int8");
+  // Against fp32 on a photo (inside the calibrated range): close, and not the same numbers.
+  const Tensor photo = make_input_tensor(check_photos()[1], model.manifest.preprocess);
+  auto out = (*session)->run(photo);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  BackendOptions fp32;
+  fp32.threads = 2;
+  fp32.precision = Precision::kFp32;
+  auto reference = get_session(*found, fp32);
+  ASSERT_TRUE(reference.ok());
+  auto want = (*reference)->run(photo);
+  ASSERT_TRUE(want.ok());
+  EXPECT_LT(max_diff(out->data, want->data), 0.02);
+  EXPECT_GT(max_diff(out->data, want->data), 0.0);
+  // Its own check, below the bar: auto falls back to the next precision that passed.
+  EXPECT_EQ(auto_precision(with_check(found->manifest, *check)),
+            check->passed ? Precision::kInt8 : onednn::has_native_bf16() ? Precision::kBf16 : Precision::kFp32);
+  clear_sessions();
+}
+
 TEST(PrecisionCheck, Errors) {
   auto dir = testing::temp_dir();
   ModelStore store(dir.path());
@@ -239,7 +321,12 @@ TEST(Inference, OptionValuesParse) {
   EXPECT_EQ(parse_backend("gpu").status().message(),
             "--backend: expected auto, onednn, winograd or opencv, got 'gpu'");
   EXPECT_EQ(*parse_precision("bf16"), Precision::kBf16);
-  EXPECT_EQ(parse_precision("int4").status().message(), "--precision: expected auto, fp32 or bf16, got 'int4'");
+  EXPECT_EQ(*parse_precision("int8"), Precision::kInt8);
+  EXPECT_EQ(parse_precision("int4").status().message(), "--precision: expected auto, fp32, bf16 or int8, got 'int4'");
+  BackendOptions o;
+  o.precision = Precision::kInt8;
+  o.backend = BackendKind::kWinograd;
+  EXPECT_EQ(check_backend_options(o).message(), "--precision int8 needs the oneDNN backend, not --backend winograd");
 }
 
 }  // namespace

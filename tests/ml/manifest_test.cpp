@@ -88,12 +88,41 @@ TEST(Manifest, PrecisionChecksRoundTripAndPassIsRecomputed) {
     b.precision_checks = std::move(checks);
     return manifest_from_json(manifest_to_json(b)).status().message();
   };
-  EXPECT_EQ(bad({{"int4", 3, 1, 1, 0, true}}), "bad manifest: precision_checks: precision must be bf16");
+  EXPECT_EQ(bad({{"int4", 3, 1, 1, 0, true}}), "bad manifest: precision_checks: precision must be bf16 or int8");
   EXPECT_EQ(bad({{"bf16", 3, 1, 1, 0, true}, {"bf16", 3, 1, 1, 0, true}}), "bad manifest: precision_checks: bf16 twice");
   EXPECT_EQ(bad({{"bf16", 0, 1, 1, 0, true}}), "bad manifest: precision_checks.photos must be at least 1");
   EXPECT_EQ(bad({{"bf16", 3, 1.5, 1, 0, true}}), "bad manifest: precision_checks.mean_iou must be a number from 0 to 1");
   EXPECT_EQ(bad({{"bf16", 3, 1, 1, 300, true}}),
             "bad manifest: precision_checks.mean_abs_alpha must be a number from 0 to 255");
+}
+
+TEST(Manifest, Int8CalibrationRoundTripsAndIsChecked) {
+  ModelManifest m = sample_manifest();
+  m.precision_checks = {{"bf16", 5, 0.9994, 0.998, 0.05, true}, {"int8", 5, 0.998, 0.99, 0.3, true}};
+  m.int8_calibration = {5, {{"/stage1/conv", {-1.5f, 2.25f}}, {"/side1/conv", {0.f, 37.125f}}}};
+  auto back = manifest_from_json(manifest_to_json(m));
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(*back, m);
+  EXPECT_EQ(manifest_to_json(sample_manifest()).find("int8_calibration"), std::string::npos);  // none: no field
+
+  auto bad = [](const std::string& calibration) {
+    std::string text = manifest_to_json(sample_manifest());
+    text.insert(text.rfind('}'), ", \"int8_calibration\": " + calibration);
+    return manifest_from_json(text).status().message();
+  };
+  EXPECT_EQ(bad(R"({"photos": 2, "input_ranges": {"c": [0, 1]}})"), "");
+  EXPECT_EQ(bad(R"({"photos": 0, "input_ranges": {"c": [0, 1]}})"),
+            "bad manifest: int8_calibration.photos must be at least 1");
+  EXPECT_EQ(bad(R"({"photos": 2, "input_ranges": {}})"),
+            "bad manifest: int8_calibration.input_ranges must be an object of 1 to 100000 ranges");
+  EXPECT_EQ(bad(R"({"photos": 2, "input_ranges": {"c": [2, 1]}})"), "bad manifest: int8_calibration: 'c' has lo > hi");
+  EXPECT_EQ(bad(R"({"photos": 2, "input_ranges": {"c": [0]}})"), "bad manifest: int8_calibration: 'c' must be [lo, hi]");
+  EXPECT_EQ(bad(R"({"photos": 2, "input_ranges": {"c": [0, 1e300]}})"),
+            "bad manifest: int8_calibration hi must be a number from -1e+30 to 1e+30");
+  EXPECT_EQ(bad(R"({"photos": 2, "input_ranges": {"": [0, 1]}})"),
+            "bad manifest: int8_calibration: a name must be 1 to 1024 bytes");
+  EXPECT_EQ(bad(R"({"photos": 2, "input_ranges": [[0, 1]]})"),
+            "bad manifest: int8_calibration.input_ranges must be an object of 1 to 100000 ranges");
 }
 
 TEST(Manifest, ModelNames) {

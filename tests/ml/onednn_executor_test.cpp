@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <opencv2/dnn.hpp>
+#include <cstring>
 #include <random>
 #include <sstream>
 
@@ -194,38 +195,52 @@ TEST(OneDnnExecutor, NearestUpsamplingByTwo) {
   EXPECT_EQ(rel_error(o), 0.0);
 }
 
+// A small U-Net-like block for the reduced precisions: convolutions with ReLU, a residual
+// add, pooling, dilation, linear upsampling, concat and a sigmoid output.
+Model unet_block() {
+  Model m;
+  add_conv(m, "x", "a0", "conv_a0", 3, 32, 3, 50, {1, 1, 1, 1}, {2, 2});
+  m.b.node("Relu", {"a0"}, {"a0r"}, "relu_a0");
+  add_conv(m, "a0r", "a", "conv_a", 32, 32, 3, 51);
+  m.b.node("Relu", {"a"}, {"a1"}, "relu_a");
+  m.b.node("Add", {"a1", "a0r"}, {"ar"}, "residual");
+  auto& mp = m.b.node("MaxPool", {"ar"}, {"p"}, "pool");
+  set_ints(mp, "kernel_shape", {2, 2});
+  set_ints(mp, "strides", {2, 2});
+  add_conv(m, "p", "b", "conv_b", 32, 32, 3, 52, {2, 2, 2, 2}, {}, {2, 2});
+  m.b.node("Relu", {"b"}, {"br"}, "relu_b");
+  add_conv(m, "br", "b2", "conv_b2", 32, 32, 3, 54);
+  m.b.node("Relu", {"b2"}, {"b2r"}, "relu_b2");
+  m.b.init(f32_tensor("scales", {4}, {1.f, 1.f, 2.f, 2.f}));
+  auto& rs = m.b.node("Resize", {"b2r", "", "scales"}, {"up"}, "resize");
+  set_string(rs, "mode", "linear");
+  set_string(rs, "coordinate_transformation_mode", "half_pixel");
+  set_int(m.b.node("Concat", {"up", "ar"}, {"cat"}, "cat"), "axis", 1);
+  add_conv(m, "cat", "c", "conv_c", 64, 1, 3, 53);
+  m.b.node("Sigmoid", {"c"}, {"y"}, "sigmoid");
+  m.b.input("x", kF32, {1, 3, 128, 96});
+  m.b.output("y", kF32, {});
+  return m;
+}
+
+std::unique_ptr<Executor> compile_block(Precision p, InputRanges ranges = {}) {
+  Model m = unet_block();
+  auto graph = build_graph(m.proto, "x", {1, 3, 128, 96}, "y");
+  EXPECT_TRUE(graph.ok()) << graph.status().message();
+  if (!graph.ok()) return nullptr;
+  auto exec = Executor::compile(std::move(*graph), {p, 2, std::move(ranges)});
+  EXPECT_TRUE(exec.ok()) << exec.status().message();
+  return exec.ok() ? std::move(*exec) : nullptr;
+}
+
 TEST(OneDnnExecutor, Bf16StaysCloseToFp32) {
-  // A small U-Net-like block: conv, pool, conv, upsample, concat, conv -> sigmoid.
-  auto make = [] {
-    Model m;
-    add_conv(m, "x", "a0", "conv_a0", 3, 32, 3, 50, {1, 1, 1, 1}, {2, 2});
-    m.b.node("Relu", {"a0"}, {"a0r"}, "relu_a0");
-    add_conv(m, "a0r", "a", "conv_a", 32, 32, 3, 51);
-    m.b.node("Relu", {"a"}, {"a1"}, "relu_a");
-    m.b.node("Add", {"a1", "a0r"}, {"ar"}, "residual");
-    auto& mp = m.b.node("MaxPool", {"ar"}, {"p"}, "pool");
-    set_ints(mp, "kernel_shape", {2, 2});
-    set_ints(mp, "strides", {2, 2});
-    add_conv(m, "p", "b", "conv_b", 32, 32, 3, 52, {2, 2, 2, 2}, {}, {2, 2});
-    m.b.node("Relu", {"b"}, {"br"}, "relu_b");
-    m.b.init(f32_tensor("scales", {4}, {1.f, 1.f, 2.f, 2.f}));
-    auto& rs = m.b.node("Resize", {"br", "", "scales"}, {"up"}, "resize");
-    set_string(rs, "mode", "linear");
-    set_string(rs, "coordinate_transformation_mode", "half_pixel");
-    set_int(m.b.node("Concat", {"up", "ar"}, {"cat"}, "cat"), "axis", 1);
-    add_conv(m, "cat", "c", "conv_c", 64, 1, 3, 53);
-    m.b.node("Sigmoid", {"c"}, {"y"}, "sigmoid");
-    return m;
-  };
-  Model fp32 = make();
+  Model fp32 = unet_block();
   Outputs ref = run_both(fp32, {1, 3, 128, 96});
   EXPECT_LT(rel_error(ref), 1e-4);
-  Model bf = make();
-  Model for_graph = make();
-  for_graph.b.input("x", kF32, {1, 3, 128, 96});
+  Model for_graph = unet_block();
   auto graph = build_graph(for_graph.proto, "x", {1, 3, 128, 96}, "y");
   ASSERT_TRUE(graph.ok());
-  auto exec = Executor::compile(std::move(*graph), {Precision::kBf16, 2});
+  auto exec = Executor::compile(std::move(*graph), {Precision::kBf16, 2, {}});
   if (!has_native_bf16() && !exec.ok()) {
     // Without AVX512-BF16/AMX oneDNN may have no bf16 convolution at all: then the error
     // names the layer and the precision.
@@ -239,8 +254,142 @@ TEST(OneDnnExecutor, Bf16StaysCloseToFp32) {
   ASSERT_EQ(got->size(), ref.want.size());
   double worst = 0;
   for (std::size_t i = 0; i < got->size(); ++i) worst = std::max(worst, double(std::fabs((*got)[i] - ref.want[i])));
-  EXPECT_LT(worst, 0.03);  // sigmoid outputs in 0..1 after five bf16 layers (8-bit mantissas)
+  EXPECT_LT(worst, 0.1);  // sigmoid outputs in 0..1 after six bf16 layers (8-bit mantissas; logits up to ±30)
   EXPECT_GT(worst, 0.0);   // it did compute in bf16
+}
+
+TEST(OneDnnExecutor, CalibrationRecordsEachConvolutionsInputRangeReproducibly) {
+  auto fp32 = compile_block(Precision::kF32);
+  ASSERT_TRUE(fp32);
+  const std::vector<float> x = random_values(std::size_t(3) * 128 * 96, 7, -2.f, 3.f);
+  InputRanges ranges;
+  ASSERT_TRUE(fp32->calibrate(x.data(), ranges).ok());
+  ASSERT_EQ(ranges.size(), 5u);
+  // The first convolution reads the graph's input: exactly its extremes.
+  const auto [lo, hi] = std::minmax_element(x.begin(), x.end());
+  EXPECT_EQ(ranges.at("conv_a0"), (Range{*lo, *hi}));
+  // Post-ReLU inputs are non-negative; the concat's too.
+  for (const char* name : {"conv_a", "conv_b", "conv_b2", "conv_c"}) {
+    SCOPED_TRACE(name);
+    EXPECT_EQ(ranges.at(name).lo, 0.f);
+    EXPECT_GT(ranges.at(name).hi, 0.f);
+  }
+  // The same input again: the same ranges; another input only widens them.
+  InputRanges again;
+  ASSERT_TRUE(fp32->calibrate(x.data(), again).ok());
+  EXPECT_EQ(again, ranges);
+  const std::vector<float> x2 = random_values(x.size(), 8, -4.f, 1.f);
+  ASSERT_TRUE(fp32->calibrate(x2.data(), again).ok());
+  EXPECT_EQ(again.at("conv_a0").hi, ranges.at("conv_a0").hi);
+  EXPECT_LT(again.at("conv_a0").lo, -3.9f);
+  for (const auto& [name, r] : ranges) {
+    EXPECT_LE(again.at(name).lo, r.lo);
+    EXPECT_GE(again.at(name).hi, r.hi);
+  }
+}
+
+// Integer inputs 0..255 with that range (scale 1) and integer weights whose largest per
+// output channel is ±127 (scale 1): the int8 convolution is exact, as is the pooling; the
+// result is stored in bf16 where the CPU has it (the float type of int8 executors).
+TEST(OneDnnExecutor, Int8IsExactWhereTheValuesAreIntegers) {
+  const int cin = 16, cout = 32;
+  std::vector<float> w = random_values(std::size_t(cout) * cin * 9, 81, -127.f, 127.f);
+  for (float& v : w) v = std::round(v);
+  for (int o = 0; o < cout; ++o) w[std::size_t(o) * cin * 9 + std::size_t(o % 9)] = o % 2 ? 127.f : -127.f;
+  std::vector<float> b = random_values(std::size_t(cout), 82, -1000.f, 1000.f);
+  for (float& v : b) v = std::round(v);
+  Model m;
+  m.b.init(f32_tensor("w", {cout, cin, 3, 3}, w));
+  m.b.init(f32_tensor("b", {cout}, b));
+  auto& n = m.b.node("Conv", {"x", "w", "b"}, {"c"}, "conv");
+  set_ints(n, "kernel_shape", {3, 3});
+  set_ints(n, "pads", {1, 1, 1, 1});
+  m.b.node("Relu", {"c"}, {"r"}, "relu");
+  auto& mp = m.b.node("MaxPool", {"r"}, {"y"}, "pool");
+  set_ints(mp, "kernel_shape", {2, 2});
+  set_ints(mp, "strides", {2, 2});
+  std::vector<float> x = random_values(std::size_t(cin) * 24 * 20, 83, 0.f, 255.f);
+  for (float& v : x) v = std::round(v);
+  x[0] = 0, x[1] = 255;
+  m.b.input("x", kF32, {1, cin, 24, 20});
+  auto graph = build_graph(m.proto, "x", {1, cin, 24, 20}, "y");
+  ASSERT_TRUE(graph.ok()) << graph.status().message();
+  Graph copy = *graph;
+  auto fp32 = Executor::compile(std::move(copy), {});
+  ASSERT_TRUE(fp32.ok());
+  auto int8 = Executor::compile(std::move(*graph), {Precision::kInt8, 2, {{"conv", {0.f, 255.f}}}});
+  ASSERT_TRUE(int8.ok()) << int8.status().message();
+  EXPECT_EQ((*int8)->int8_convolutions(), 1);
+  auto want = (*fp32)->run(x.data());
+  auto got = (*int8)->run(x.data());
+  ASSERT_TRUE(want.ok() && got.ok());
+  ASSERT_EQ(got->size(), want->size());
+  if (has_native_bf16()) {
+    for (float& v : *want) {  // round to nearest even at 8 bits of mantissa
+      std::uint32_t u;
+      std::memcpy(&u, &v, 4);
+      u = (u + 0x7fff + ((u >> 16) & 1)) & 0xffff0000u;
+      std::memcpy(&v, &u, 4);
+    }
+  }
+  double worst = 0, mag = 0;
+  for (std::size_t i = 0; i < got->size(); ++i) {
+    worst = std::max(worst, double(std::fabs((*got)[i] - (*want)[i])));
+    mag = std::max(mag, double(std::fabs((*want)[i])));
+  }
+  EXPECT_GT(mag, 1e5);
+  if (has_int8_vnni()) EXPECT_EQ(worst, 0.0);
+  else EXPECT_LT(worst / mag, 0.01);  // weights in 7 bits without VNNI (not saturated)
+}
+
+TEST(OneDnnExecutor, Int8StaysCloseToFp32) {
+  auto fp32 = compile_block(Precision::kF32);
+  ASSERT_TRUE(fp32);
+  const std::vector<float> x = random_values(std::size_t(3) * 128 * 96, 7);
+  InputRanges ranges;
+  ASSERT_TRUE(fp32->calibrate(x.data(), ranges).ok());
+  auto want = fp32->run(x.data());
+  ASSERT_TRUE(want.ok());
+  auto int8 = compile_block(Precision::kInt8, ranges);
+  ASSERT_TRUE(int8);
+  EXPECT_EQ(int8->int8_convolutions(), 5);
+  EXPECT_LT(int8->weight_bytes(), fp32->weight_bytes() / 3);  // s8 weights (plus fp32 bias)
+  // Photos are not this input: run another one, inside the calibrated range.
+  const std::vector<float> x2 = random_values(x.size(), 9, -0.9f, 0.9f);
+  auto want2 = fp32->run(x2.data());
+  auto got2 = int8->run(x2.data());
+  ASSERT_TRUE(want2.ok() && got2.ok());
+  ASSERT_EQ(got2->size(), want2->size());
+  double worst = 0, sum = 0;
+  std::size_t off = 0;
+  for (std::size_t i = 0; i < got2->size(); ++i) {
+    const double d = std::fabs((*got2)[i] - (*want2)[i]);
+    worst = std::max(worst, d);
+    sum += d;
+    off += d > 0.02;
+  }
+  // Sigmoid outputs in 0..1 after five int8 layers with random weights (logits up to ±30;
+  // bf16 here: mean 0.0009, worst 0.063). The residual sum, the pooling, the upsampling and
+  // the concat share one scale, the concat's (4× the pooled tensor's range here): measured
+  // mean 0.0058, 6.5% off by more than 0.02, worst 0.39.
+  EXPECT_LT(sum / double(got2->size()), 2 / 255.);
+  EXPECT_LT(double(off), 0.1 * double(got2->size()));
+  EXPECT_LT(worst, 0.5);
+  EXPECT_GT(worst, 0.0);  // it did compute in int8
+
+  // Convolutions without a range run in the float type; int8 with none at all is an error.
+  InputRanges some = ranges;
+  some.erase("conv_c");
+  auto partial = compile_block(Precision::kInt8, some);
+  ASSERT_TRUE(partial);
+  EXPECT_EQ(partial->int8_convolutions(), 4);
+  Model m = unet_block();
+  auto graph = build_graph(m.proto, "x", {1, 3, 128, 96}, "y");
+  ASSERT_TRUE(graph.ok());
+  EXPECT_EQ(Executor::compile(std::move(*graph), {Precision::kInt8, 2, {}}).status().message(),
+            "oneDNN executor: int8 needs the convolutions' input ranges (calibrate the model)");
+  InputRanges none;
+  EXPECT_EQ(int8->calibrate(x.data(), none).message(), "oneDNN executor: calibration runs in fp32, not int8");
 }
 
 TEST(OneDnnExecutor, ArenaSharesMemoryBetweenTensorsNotAliveTogether) {
@@ -303,7 +452,8 @@ TEST(OneDnnExecutor, ErrorsNameTheNode) {
 }
 
 // Runtime dispatch: under each DNNL_MAX_CPU_ISA cap up to the CPU's own, oneDNN reports the
-// capped ISA, its convolutions run code for it, and the numbers still match OpenCV's.
+// capped ISA, its convolutions run code for it, and the numbers still match OpenCV's (fp32)
+// and fp32's (int8).
 TEST(OneDnnExecutor, RunsOnEveryIsaUpToTheCpusOwn) {
   struct Cap {
     const char* env;
@@ -323,11 +473,17 @@ TEST(OneDnnExecutor, RunsOnEveryIsaUpToTheCpusOwn) {
     ASSERT_EQ(r->exit_code, 0) << r->out << r->err;
     std::istringstream lines(r->out);
     std::string key, isa, conv;
-    double err = 1;
-    lines >> key >> isa >> key >> conv >> key >> err;
+    double err = 1, int8_err = 1;
+    int int8_convs = 0;
+    lines >> key >> isa >> key >> conv >> key >> err >> key >> int8_convs >> key >> int8_err;
     EXPECT_EQ(isa, c.isa);
     EXPECT_NE(conv.find(c.code), std::string::npos) << conv;
     EXPECT_LT(err, 1e-4);
+    // int8 too, on random weights (logits in the tens): sigmoid outputs within 0.1 with
+    // VNNI (measured 0.094), 0.2 below it, where weights keep to 7 bits (0.139).
+    EXPECT_EQ(int8_convs, 4);
+    EXPECT_LT(int8_err, std::string(c.isa).find("vnni") != std::string::npos ? 0.1 : 0.2);
+    EXPECT_GT(int8_err, 0.0);
   }
 }
 

@@ -56,7 +56,7 @@ Outputs run_both(Model& m, Dims in, Precision precision, unsigned seed) {
   auto graph = ml::onednn::build_graph(m.proto, "x", in, "y");
   EXPECT_TRUE(graph.ok()) << graph.status().message();
   if (!graph.ok()) return o;
-  auto exec = Executor::compile(std::move(*graph), {precision, 2});
+  auto exec = Executor::compile(std::move(*graph), {precision, 2, {}});
   EXPECT_TRUE(exec.ok()) << exec.status().message();
   if (!exec.ok()) return o;
   o.dims = (*exec)->output_dims();

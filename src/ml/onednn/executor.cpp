@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <map>
 #include <unordered_map>
@@ -12,7 +13,14 @@
 
 namespace atelier::ml::onednn {
 
-const char* precision_name(Precision p) { return p == Precision::kBf16 ? "bf16" : "fp32"; }
+const char* precision_name(Precision p) {
+  switch (p) {
+    case Precision::kF32: return "fp32";
+    case Precision::kBf16: return "bf16";
+    case Precision::kInt8: return "int8";
+  }
+  return "?";
+}
 
 namespace {
 
@@ -45,6 +53,7 @@ struct Slot {
   std::size_t offset = 0;
   int first = -1, last = -1;  // step indices (first: written, last: read)
   bool external = false;
+  float scale = 0;  // int8 values x·scale; 0 for float values
   memory mem;
 };
 
@@ -55,6 +64,22 @@ struct Step {
   std::unordered_map<int, memory> fixed_args;   // weights, bias, scratchpad
   memory::desc scratchpad;
 };
+
+// How a tensor is quantized for int8 convolutions: x_q = round(x · scale), u8 for a
+// non-negative range, else s8.
+struct Quant {
+  float scale = 0;  // 0: not quantized
+  dt type = dt::u8;
+};
+
+Quant quant_of(const Range& r) {
+  Quant q;
+  if (!(r.lo <= r.hi) || !std::isfinite(r.lo) || !std::isfinite(r.hi)) return q;
+  q.type = r.lo >= 0 ? dt::u8 : dt::s8;
+  const float m = std::max(std::fabs(r.lo), std::fabs(r.hi));
+  q.scale = m > 0 ? (q.type == dt::u8 ? 255.f : 127.f) / m : 1.f;
+  return q;
+}
 
 struct FreeAligned {
   void operator()(void* p) const { std::free(p); }
@@ -77,12 +102,72 @@ struct Executor::Impl {
   std::unique_ptr<void, FreeAligned> arena, scratch;
   std::size_t arena_size = 0, scratch_size = 0, weights_size = 0;
   std::string conv_impl;
+  // kInt8: per tensor id, its quantization (scale 0: kept in the float type). Tensors
+  // that pooling, resizing, concatenation or a residual add only move or mix share one
+  // scale (a group), so those operations run on the 8-bit values as they are.
+  std::vector<Quant> quant;
+  int int8_convs = 0;
 
-  dt compute() const { return options.precision == Precision::kBf16 ? dt::bf16 : dt::f32; }
+  // The type activations are stored and non-convolution operations run in.
+  dt compute() const {
+    if (options.precision == Precision::kBf16) return dt::bf16;
+    if (options.precision == Precision::kInt8 && has_native_bf16()) return dt::bf16;
+    return dt::f32;
+  }
 
-  int add_slot(const memory::desc& md) {
+  bool runs_int8(const Op& op) const {
+    return op.kind == OpKind::kConv && options.precision == Precision::kInt8 &&
+           options.input_ranges.count(op.name) && quant[std::size_t(op.inputs[0])].scale > 0;
+  }
+
+  // Groups tensors that share a scale and gives each group the union of the calibrated
+  // ranges of its members that convolutions read.
+  void plan_quantization() {
+    quant.assign(graph.tensors.size(), Quant{});
+    if (options.precision != Precision::kInt8) return;
+    std::vector<int> parent(graph.tensors.size());
+    for (std::size_t i = 0; i < parent.size(); ++i) parent[i] = int(i);
+    auto find = [&](int t) {
+      while (parent[std::size_t(t)] != t) t = parent[std::size_t(t)] = parent[std::size_t(parent[std::size_t(t)])];
+      return t;
+    };
+    auto unite = [&](int a, int b) { parent[std::size_t(find(a))] = find(b); };
+    for (const Op& op : graph.ops) {
+      switch (op.kind) {
+        case OpKind::kMaxPool:
+        case OpKind::kAvgPool:
+        case OpKind::kResize:
+        case OpKind::kConcat:
+          for (int t : op.inputs) unite(t, op.output);
+          break;
+        case OpKind::kConv:
+          for (const PostOp& p : op.post) {
+            if (p.kind == PostOp::Kind::kAdd) unite(p.value, op.output);
+          }
+          break;
+        default: break;
+      }
+    }
+    std::vector<Range> group(graph.tensors.size());
+    std::vector<char> has(graph.tensors.size(), 0);
+    for (const Op& op : graph.ops) {
+      if (op.kind != OpKind::kConv) continue;
+      auto it = options.input_ranges.find(op.name);
+      if (it == options.input_ranges.end()) continue;
+      const auto g = std::size_t(find(op.inputs[0]));
+      group[g] = has[g] ? Range{std::min(group[g].lo, it->second.lo), std::max(group[g].hi, it->second.hi)} : it->second;
+      has[g] = 1;
+    }
+    for (std::size_t t = 0; t < quant.size(); ++t) {
+      const auto g = std::size_t(find(int(t)));
+      if (has[g]) quant[t] = quant_of(group[g]);
+    }
+  }
+
+  int add_slot(const memory::desc& md, float scale = 0) {
     Slot s;
     s.md = md;
+    s.scale = scale;
     slots.push_back(s);
     return int(slots.size()) - 1;
   }
@@ -105,28 +190,49 @@ struct Executor::Impl {
     steps.push_back(std::move(step));
   }
 
-  // `slot` in layout `want`, through a reorder step when it is in another.
-  int as(int slot, const memory::desc& want, const std::string& why) {
-    if (slots[std::size_t(slot)].md == want) return slot;
+  // `slot` in layout `want`, with int8 scale `scale` (0: float), through a reorder step
+  // that converts layout, type and scale when the slot is in another.
+  int as(int slot, const memory::desc& want, const std::string& why, float scale = 0) {
+    const Slot& from = slots[std::size_t(slot)];
+    if (from.md == want && from.scale == scale) return slot;
     auto k = std::make_pair(slot, key(want));
     if (auto it = converted.find(k); it != converted.end()) return it->second;
-    const int to = add_slot(want);
-    Step st;
-    st.prim = dnnl::reorder(dnnl::reorder::primitive_desc(engine, slots[std::size_t(slot)].md, engine, want));
-    st.name = why;
-    st.kind = "reorder";
-    st.slot_args = {{DNNL_ARG_FROM, slot}, {DNNL_ARG_TO, to}};
-    // DNNL_ARG_TO == DNNL_ARG_DST: add_step sees the write.
-    add_step(std::move(st));
+    const int to = add_slot(want, scale);
+    add_reorder(slot, to, why);
     converted[k] = to;
     return to;
+  }
+
+  // A reorder step from slot `from` to slot `to`: layout, type and int8 scale.
+  void add_reorder(int from, int to, const std::string& why) {
+    const Slot &a = slots[std::size_t(from)], &b = slots[std::size_t(to)];
+    const float factor = (b.scale > 0 ? b.scale : 1.f) / (a.scale > 0 ? a.scale : 1.f);
+    dnnl::primitive_attr attr;
+    if (factor != 1.f) attr.set_output_scales(0, {factor});
+    Step st;
+    st.prim = dnnl::reorder(dnnl::reorder::primitive_desc(engine, a.md, engine, b.md, attr));
+    st.name = why;
+    st.kind = "reorder";
+    st.slot_args = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
+    // DNNL_ARG_TO == DNNL_ARG_DST: add_step sees the write.
+    add_step(std::move(st));
   }
 
   // The slot of tensor `t` in the compute data type (plain layout when converted).
   int in_compute_type(int t, const std::string& why) {
     const int s = slot_of[std::size_t(t)];
-    if (slots[std::size_t(s)].md.data_type() == compute()) return s;
+    if (slots[std::size_t(s)].md.data_type() == compute() && slots[std::size_t(s)].scale == 0) return s;
     return as(s, memory::desc(nchw(graph.tensors[std::size_t(t)]), compute(), tag::nchw), why);
+  }
+
+  // The slot of tensor `t` as data-moving operations (pooling, resizing, concat) read it:
+  // in its group's int8 type when it has one, else in the compute type.
+  int in_storage_type(int t, const std::string& why) {
+    const Quant q = quant[std::size_t(t)];
+    if (q.scale == 0) return in_compute_type(t, why);
+    const int s = slot_of[std::size_t(t)];
+    if (slots[std::size_t(s)].scale == q.scale) return s;
+    return as(s, memory::desc(nchw(graph.tensors[std::size_t(t)]), q.type, tag::nchw), why, q.scale);
   }
 
   dnnl::primitive_attr scratch_attr() const {
@@ -146,8 +252,33 @@ struct Executor::Impl {
     const int oc = out.c, ic = in.c / op.group;
     const memory::dims wdims = op.group == 1 ? memory::dims{oc, ic, op.kh, op.kw}
                                              : memory::dims{op.group, oc / op.group, ic, op.kh, op.kw};
-    memory::desc src_any(nchw(in), compute(), tag::any), dst_any(nchw(out), compute(), tag::any),
-        w_any(wdims, compute(), tag::any), b_md({oc}, dt::f32, tag::x);
+    // int8: src and weights quantized (weights per output channel), the int32 result
+    // scaled back by 1 / (s_in · s_w[o]), and on by s_out when it is stored quantized.
+    const bool int8 = runs_int8(op);
+    const Quant qin = quant[std::size_t(op.inputs[0])], qout = quant[std::size_t(op.output)];
+    const bool q_dst = int8 && qout.scale > 0;
+    std::vector<float> w_scale(std::size_t(oc), 1.f);
+    std::vector<std::int8_t> w_q;
+    if (int8) {
+      // Without VNNI, int8 convolutions sum u8·s8 pairs in 16 bits, which saturate unless
+      // weights keep to 7 bits: oneDNN halves them itself for s8 inputs (with its
+      // compensation), not for u8 ones, so those get ±63 here.
+      const float qmax = has_int8_vnni() || qin.type == dt::s8 ? 127.f : 63.f;
+      const std::size_t per = op.weights.size() / std::size_t(oc);
+      w_q.resize(op.weights.size());
+      for (std::size_t o = 0; o < std::size_t(oc); ++o) {
+        float m = 0;
+        for (std::size_t i = 0; i < per; ++i) m = std::max(m, std::fabs(op.weights[o * per + i]));
+        w_scale[o] = m > 0 ? qmax / m : 1.f;
+        for (std::size_t i = 0; i < per; ++i) {
+          w_q[o * per + i] = std::int8_t(std::lround(std::clamp(op.weights[o * per + i] * w_scale[o], -qmax, qmax)));
+        }
+      }
+      ++int8_convs;
+    }
+    memory::desc src_any(nchw(in), int8 ? qin.type : compute(), tag::any),
+        dst_any(nchw(out), q_dst ? qout.type : compute(), tag::any), w_any(wdims, int8 ? dt::s8 : compute(), tag::any),
+        b_md({oc}, dt::f32, tag::x);
     // A residual add is oneDNN's sum post-op: the convolution adds its result to what the
     // destination holds, so the residual is placed there first (in place when nothing
     // reads it later, else copied). A binary post-op would read it from its own memory,
@@ -155,19 +286,34 @@ struct Executor::Impl {
     // wrong results in bf16.
     dnnl::post_ops po;
     int residual = -1;
-    for (const PostOp& p : op.post) {
+    std::size_t last_eltwise = op.post.size();
+    for (std::size_t i = 0; i < op.post.size(); ++i) {
+      if (op.post[i].kind != PostOp::Kind::kAdd) last_eltwise = i;
+    }
+    float out_scale = 1.f;  // applied before the post-ops, unless an activation takes it
+    if (q_dst && last_eltwise == op.post.size()) out_scale = qout.scale;
+    for (std::size_t i = 0; i < op.post.size(); ++i) {
+      const PostOp& p = op.post[i];
+      const float s = q_dst && i == last_eltwise ? qout.scale : 1.f;
       switch (p.kind) {
-        case PostOp::Kind::kRelu: po.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f); break;
-        case PostOp::Kind::kSigmoid: po.append_eltwise(1.f, dnnl::algorithm::eltwise_logistic, 0.f, 0.f); break;
-        case PostOp::Kind::kClip: po.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, p.lo, p.hi); break;
+        case PostOp::Kind::kRelu: po.append_eltwise(s, dnnl::algorithm::eltwise_relu, 0.f, 0.f); break;
+        case PostOp::Kind::kSigmoid: po.append_eltwise(s, dnnl::algorithm::eltwise_logistic, 0.f, 0.f); break;
+        case PostOp::Kind::kClip: po.append_eltwise(s, dnnl::algorithm::eltwise_clip, p.lo, p.hi); break;
         case PostOp::Kind::kAdd:
-          po.append_sum(1.f);
+          // The destination holds the residual in its own units: int8 ones are brought to
+          // float when the sum comes before the activation that quantizes.
+          po.append_sum(q_dst && last_eltwise < op.post.size() && i < last_eltwise ? 1.f / qout.scale : 1.f);
           residual = p.value;
           break;
       }
     }
     dnnl::primitive_attr attr = scratch_attr();
     attr.set_post_ops(po);
+    if (int8) {
+      std::vector<float> scales(w_scale.size());
+      for (std::size_t o = 0; o < scales.size(); ++o) scales[o] = out_scale / (qin.scale * w_scale[o]);
+      attr.set_output_scales(1 << 1, scales);
+    }
     const memory::dims strides{op.stride[0], op.stride[1]}, dil{op.dilation[0] - 1, op.dilation[1] - 1},
         pad_l{op.pad[0], op.pad[1]}, pad_r{op.pad[2], op.pad[3]};
     dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src_any,
@@ -175,37 +321,36 @@ struct Executor::Impl {
     dnnl::convolution_forward::primitive_desc pd(d, attr, engine);
     if (conv_impl.empty() && ic >= 16) conv_impl = pd.impl_info_str();
 
-    // Weights and bias: reordered once into the layout and type the primitive wants.
-    memory user_w({wdims, dt::f32, op.group == 1 ? tag::oihw : tag::goihw}, engine,
-                  const_cast<float*>(op.weights.data()));
+    // Weights and bias: reordered once into the layout and type the primitive wants (int8:
+    // the bias in the int32 sum's units, s_in · s_w[o]).
+    const tag wtag = op.group == 1 ? tag::oihw : tag::goihw;
+    memory user_w = int8 ? memory({wdims, dt::s8, wtag}, engine, w_q.data())
+                         : memory({wdims, dt::f32, wtag}, engine, const_cast<float*>(op.weights.data()));
     memory w(pd.weights_desc(), engine);
     dnnl::reorder(user_w, w).execute(stream, user_w, w);
     memory b(b_md, engine);
-    std::copy(op.bias.begin(), op.bias.end(), static_cast<float*>(b.get_data_handle()));
+    float* bias = static_cast<float*>(b.get_data_handle());
+    for (std::size_t o = 0; o < op.bias.size(); ++o) bias[o] = int8 ? op.bias[o] * qin.scale * w_scale[o] : op.bias[o];
     stream.wait();
     weights_size += pd.weights_desc().get_size() + b_md.get_size();
 
-    const int src = as(slot_of[std::size_t(op.inputs[0])], pd.src_desc(), op.name + " input");
+    const int src = as(slot_of[std::size_t(op.inputs[0])], pd.src_desc(), op.name + " input", int8 ? qin.scale : 0.f);
+    const float dst_scale = q_dst ? qout.scale : 0.f;
     int dst = -1;
     if (residual >= 0) {
       const int r = slot_of[std::size_t(residual)];
       if (last_reader[std::size_t(residual)] == op_index && !slots[std::size_t(r)].external &&
-          slots[std::size_t(r)].md == pd.dst_desc() && r != src) {
+          slots[std::size_t(r)].md == pd.dst_desc() && slots[std::size_t(r)].scale == dst_scale && r != src) {
         dst = r;  // overwritten in place: copies of its old contents in other layouts are stale
         for (auto it = converted.begin(); it != converted.end();) {
           it = it->first.first == r ? converted.erase(it) : std::next(it);
         }
       } else {
-        dst = add_slot(pd.dst_desc());
-        Step copy;
-        copy.prim = dnnl::reorder(dnnl::reorder::primitive_desc(engine, slots[std::size_t(r)].md, engine, pd.dst_desc()));
-        copy.name = op.name + " residual";
-        copy.kind = "reorder";
-        copy.slot_args = {{DNNL_ARG_FROM, r}, {DNNL_ARG_TO, dst}};
-        add_step(std::move(copy));
+        dst = add_slot(pd.dst_desc(), dst_scale);
+        add_reorder(r, dst, op.name + " residual");
       }
     } else {
-      dst = add_slot(pd.dst_desc());
+      dst = add_slot(pd.dst_desc(), dst_scale);
     }
     Step st;
     st.prim = dnnl::convolution_forward(pd);
@@ -220,7 +365,12 @@ struct Executor::Impl {
 
   void add_simple(const Op& op) {
     const Dims out = graph.tensors[std::size_t(op.output)];
-    const memory::desc dst_any(nchw(out), compute(), tag::any);
+    // Data-moving operations keep their input's int8 type and scale (its group's).
+    const Quant q = quant[std::size_t(op.output)];
+    const bool moves = op.kind == OpKind::kMaxPool || op.kind == OpKind::kAvgPool || op.kind == OpKind::kResize ||
+                       op.kind == OpKind::kConcat;
+    const float dst_scale = moves ? q.scale : 0.f;
+    const memory::desc dst_any(nchw(out), dst_scale > 0 ? q.type : compute(), tag::any);
     Step st;
     st.name = op.name;
     st.kind = kind_name(op.kind);
@@ -237,7 +387,7 @@ struct Executor::Impl {
         const float alpha = op.kind == OpKind::kClip ? op.lo : 0.f, beta = op.kind == OpKind::kClip ? op.hi : 0.f;
         dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, alg, slots[std::size_t(src)].md, alpha, beta);
         dnnl::eltwise_forward::primitive_desc pd(d, attr, engine);
-        dst = add_slot(pd.dst_desc());
+        dst = add_slot(pd.dst_desc(), dst_scale);
         st.prim = dnnl::eltwise_forward(pd);
         st.slot_args = {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}};
         finish(st, pd);
@@ -245,7 +395,7 @@ struct Executor::Impl {
       }
       case OpKind::kMaxPool:
       case OpKind::kAvgPool: {
-        const int src = in_compute_type(op.inputs[0], op.name);
+        const int src = in_storage_type(op.inputs[0], op.name);
         const auto alg = op.kind == OpKind::kMaxPool ? dnnl::algorithm::pooling_max
                          : op.count_include_pad      ? dnnl::algorithm::pooling_avg_include_padding
                                                      : dnnl::algorithm::pooling_avg_exclude_padding;
@@ -253,18 +403,18 @@ struct Executor::Impl {
                                       {op.stride[0], op.stride[1]}, {op.kh, op.kw}, {op.pad[0], op.pad[1]},
                                       {op.pad[2], op.pad[3]});
         dnnl::pooling_forward::primitive_desc pd(d, attr, engine);
-        dst = add_slot(pd.dst_desc());
+        dst = add_slot(pd.dst_desc(), dst_scale);
         st.prim = dnnl::pooling_forward(pd);
         st.slot_args = {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}};
         finish(st, pd);
         break;
       }
       case OpKind::kResize: {
-        const int src = in_compute_type(op.inputs[0], op.name);
+        const int src = in_storage_type(op.inputs[0], op.name);
         const auto alg = op.linear ? dnnl::algorithm::resampling_linear : dnnl::algorithm::resampling_nearest;
         dnnl::resampling_forward::desc d(dnnl::prop_kind::forward_inference, alg, slots[std::size_t(src)].md, dst_any);
         dnnl::resampling_forward::primitive_desc pd(d, attr, engine);
-        dst = add_slot(pd.dst_desc());
+        dst = add_slot(pd.dst_desc(), dst_scale);
         st.prim = dnnl::resampling_forward(pd);
         st.slot_args = {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}};
         finish(st, pd);
@@ -274,11 +424,11 @@ struct Executor::Impl {
         std::vector<memory::desc> srcs;
         std::vector<int> in;
         for (int t : op.inputs) {
-          in.push_back(in_compute_type(t, op.name));
+          in.push_back(in_storage_type(t, op.name));
           srcs.push_back(slots[std::size_t(in.back())].md);
         }
         dnnl::concat::primitive_desc pd(1, srcs, engine, attr);
-        dst = add_slot(pd.dst_desc());
+        dst = add_slot(pd.dst_desc(), dst_scale);
         st.prim = dnnl::concat(pd);
         for (std::size_t i = 0; i < in.size(); ++i) st.slot_args.emplace_back(DNNL_ARG_MULTIPLE_SRC + int(i), in[i]);
         st.slot_args.emplace_back(DNNL_ARG_DST, dst);
@@ -292,7 +442,7 @@ struct Executor::Impl {
         dnnl::binary::desc d(op.kind == OpKind::kAdd ? dnnl::algorithm::binary_add : dnnl::algorithm::binary_mul, amd,
                              slots[std::size_t(b)].md, amd);
         dnnl::binary::primitive_desc pd(d, attr, engine);
-        dst = add_slot(pd.dst_desc());
+        dst = add_slot(pd.dst_desc(), dst_scale);
         st.prim = dnnl::binary(pd);
         st.slot_args = {{DNNL_ARG_SRC_0, a}, {DNNL_ARG_SRC_1, b}, {DNNL_ARG_DST, dst}};
         finish(st, pd);
@@ -337,6 +487,7 @@ struct Executor::Impl {
   }
 
   Status build() {
+    plan_quantization();
     slot_of.assign(graph.tensors.size(), -1);
     input_slot = add_slot(memory::desc(nchw(graph.tensors[std::size_t(graph.input)]), dt::f32, tag::nchw));
     slots[std::size_t(input_slot)].external = true;
@@ -362,14 +513,7 @@ struct Executor::Impl {
     const Dims out = graph.tensors[std::size_t(graph.output)];
     output_slot = add_slot(memory::desc(nchw(out), dt::f32, tag::nchw));
     slots[std::size_t(output_slot)].external = true;
-    const int last = slot_of[std::size_t(graph.output)];
-    Step st;
-    st.prim = dnnl::reorder(dnnl::reorder::primitive_desc(engine, slots[std::size_t(last)].md, engine,
-                                                          slots[std::size_t(output_slot)].md));
-    st.name = "output";
-    st.kind = "reorder";
-    st.slot_args = {{DNNL_ARG_FROM, last}, {DNNL_ARG_TO, output_slot}};
-    add_step(std::move(st));
+    add_reorder(slot_of[std::size_t(graph.output)], output_slot, "output");
     // Weights are in oneDNN's memory now: drop the ONNX copies.
     for (Op& op : graph.ops) {
       std::vector<float>().swap(op.weights);
@@ -402,13 +546,31 @@ struct Executor::Impl {
     return args;
   }
 
-  Result<std::vector<float>> run(const float* input, std::vector<StepTime>* times) {
+  // Widens `ranges[name]` to the values in the conv step's source slot (fp32).
+  void observe(const Step& st, InputRanges& ranges) const {
+    for (const auto& [arg, slot] : st.slot_args) {
+      if (arg != DNNL_ARG_SRC) continue;
+      const Slot& s = slots[std::size_t(slot)];
+      const float* p = static_cast<const float*>(s.mem.get_data_handle());
+      const std::size_t n = s.md.get_size() / sizeof(float);
+      if (n == 0) return;
+      const auto [lo, hi] = std::minmax_element(p, p + n);
+      auto [it, fresh] = ranges.try_emplace(st.name, Range{*lo, *hi});
+      if (!fresh) it->second = {std::min(it->second.lo, *lo), std::max(it->second.hi, *hi)};
+    }
+  }
+
+  Result<std::vector<float>> run(const float* input, std::vector<StepTime>* times, InputRanges* ranges = nullptr) {
     std::vector<float> out(std::size_t(graph.tensors[std::size_t(graph.output)].count()));
     try {
       omp_set_num_threads(options.threads);
       slots[std::size_t(input_slot)].mem.set_data_handle(const_cast<float*>(input));
       slots[std::size_t(output_slot)].mem.set_data_handle(out.data());
       for (const Step& st : steps) {
+        if (ranges && st.kind == "conv") {
+          stream.wait();
+          observe(st, *ranges);
+        }
         const auto start = std::chrono::steady_clock::now();
         st.prim.execute(stream, args_of(st));
         if (times) {
@@ -431,6 +593,9 @@ Executor::~Executor() = default;
 Result<std::unique_ptr<Executor>> Executor::compile(Graph graph, const ExecutorOptions& options) {
   if (options.threads < 1) return invalid_argument("oneDNN executor: threads must be at least 1");
   if (graph.input < 0 || graph.output < 0) return invalid_argument("oneDNN executor: empty graph");
+  if (options.precision == Precision::kInt8 && options.input_ranges.empty()) {
+    return invalid_argument("oneDNN executor: int8 needs the convolutions' input ranges (calibrate the model)");
+  }
   auto impl = std::make_unique<Impl>();
   impl->graph = std::move(graph);
   impl->options = options;
@@ -451,6 +616,14 @@ Result<std::vector<StepTime>> Executor::profile(const float* input) {
 }
 const Dims& Executor::input_dims() const { return impl_->graph.tensors[std::size_t(impl_->graph.input)]; }
 const Dims& Executor::output_dims() const { return impl_->graph.tensors[std::size_t(impl_->graph.output)]; }
+Status Executor::calibrate(const float* input, InputRanges& ranges) {
+  if (impl_->options.precision != Precision::kF32) {
+    return failed_precondition("oneDNN executor: calibration runs in fp32, not " +
+                               std::string(precision_name(impl_->options.precision)));
+  }
+  return impl_->run(input, nullptr, &ranges).status();
+}
+int Executor::int8_convolutions() const { return impl_->int8_convs; }
 std::size_t Executor::arena_bytes() const { return impl_->arena_size; }
 std::size_t Executor::weight_bytes() const { return impl_->weights_size; }
 std::size_t Executor::scratchpad_bytes() const { return impl_->scratch_size; }
@@ -468,6 +641,12 @@ std::string effective_isa() {
     case dnnl::cpu_isa::avx512_core_amx: return "avx512_core_amx";
     default: return "other";
   }
+}
+
+bool has_int8_vnni() {
+  const auto isa = dnnl::get_effective_cpu_isa();
+  return isa == dnnl::cpu_isa::avx2_vnni || isa == dnnl::cpu_isa::avx512_core_vnni ||
+         isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;
 }
 
 bool has_native_bf16() {

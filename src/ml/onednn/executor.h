@@ -9,13 +9,21 @@
 //
 // Precision kF32 computes in fp32 (results match OpenCV's to fp32 rounding); kBf16 stores
 // activations and weights in bfloat16 with fp32 accumulation (where the CPU has
-// AVX512-BF16 or AMX, else oneDNN's emulation or an error at compile time).
+// AVX512-BF16 or AMX, else oneDNN's emulation or an error at compile time). kInt8 runs
+// every convolution that has a calibrated input range (ExecutorOptions::input_ranges,
+// from calibrate()) on 8-bit integers: weights quantized per output channel to ±127 (7
+// bits on CPUs without VNNI, whose u8·s8 pair sums saturate at 16 bits), the input
+// quantized per tensor (u8 when its range is non-negative, else s8), accumulation in
+// int32, dequantized in the primitive; a convolution's result stays in int8 when every
+// reader of it is an int8 convolution, else it is stored in bf16 (fp32 without native
+// bf16), the type the other operations run in. Convolutions without a range run there too.
 //
 // Threads: oneDNN here runs on OpenMP; run() sets OpenMP's thread count to `threads` for
 // the calling thread's parallel regions. run() is not reentrant (callers serialise).
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,12 +33,21 @@
 
 namespace atelier::ml::onednn {
 
-enum class Precision { kF32, kBf16 };
+enum class Precision { kF32, kBf16, kInt8 };
 const char* precision_name(Precision p);
+
+// The values a convolution's input took on a set of calibration inputs.
+struct Range {
+  float lo = 0, hi = 0;
+  friend bool operator==(const Range&, const Range&) = default;
+};
+// Convolution (op) name -> the range of its data input.
+using InputRanges = std::map<std::string, Range>;
 
 struct ExecutorOptions {
   Precision precision = Precision::kF32;
   int threads = 1;
+  InputRanges input_ranges;  // kInt8 only: at least one convolution's (else an error)
 };
 
 // Per-step timing from Executor::profile(): the op name, kind and milliseconds.
@@ -60,6 +77,11 @@ class Executor {
   std::string conv_implementation() const;
   // One run with every step timed (for benchmarks).
   Result<std::vector<StepTime>> profile(const float* input);
+  // One run (kF32 executors only, else kFailedPrecondition) that widens `ranges` to the
+  // values every convolution's input took: the same input gives the same ranges.
+  Status calibrate(const float* input, InputRanges& ranges);
+  // How many convolutions run in int8.
+  int int8_convolutions() const;
 
  private:
   struct Impl;
@@ -72,5 +94,8 @@ class Executor {
 std::string effective_isa();
 // Whether the CPU runs bf16 convolutions natively (AVX512-BF16 or AMX).
 bool has_native_bf16();
+// Whether its int8 convolutions sum u8·s8 pairs in 32 bits (VNNI or AMX); without, weights
+// keep to 7 bits.
+bool has_int8_vnni();
 
 }  // namespace atelier::ml::onednn
