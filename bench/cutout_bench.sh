@@ -29,6 +29,12 @@
 # raw matte (the Winograd convolution's own effect), and of the default mask against the
 # raw matte (what refinement changes on purpose, for information); and the reference
 # configuration's peak RSS (the Winograd convolution's memory cost).
+# Per precision (1 MP class): `atelier cutout --precision fp32|bf16|int8` at default settings,
+# timed the same way, with its inference time, the peak RSS and wall time of a one-photo
+# process, and the IoU (alpha > 127) and mean |Δα| of its raw matte (--mask --no-refine)
+# against the reference's; beside it the peer (tuned) with its "medium" model and with its
+# quantized "small" one, the same numbers. int8 needs the model's calibration (atelier
+# models calibrate isnet, done at fetch).
 #
 # Output: a table on stdout and bench/out/cutout_bench.json; raw per-call lines, outputs
 # and logs in bench/out/bench-run/. Timing on a shared machine is noisy: compare ratios.
@@ -111,6 +117,18 @@ for c in "${classes[@]}"; do
     run_logged "$d/iou.json" node "$PEER_DIR/compare.mjs" --json "$d/mask-reference" "$d/mask-default" "${stems[@]}"
     run_logged "$d/iou-fastconv.json" node "$PEER_DIR/compare.mjs" --json "$d/mask-reference" "$d/mask-fastconv" "${stems[@]}"
     run_logged "$d/iou-refined.json" node "$PEER_DIR/compare.mjs" --json "$d/mask-reference-refined" "$d/mask-default" "${stems[@]}"
+    for p in fp32 bf16 int8; do
+      echo "cutout_bench: $c: atelier --precision $p ..."
+      run_logged "$d/precision-$p.jsonl" "$ATELIER" cutout "${calls[@]}" -o "$d/precision-$p-out/" --precision "$p" --json --quiet
+      run_logged "$d/precision-$p-mask.jsonl" "$ATELIER" cutout "${calls[@]}" -o "$d/mask-$p/" --precision "$p" --mask --no-refine --json --quiet
+      rss "$d/precision-$p.rss" "$ATELIER" cutout "${photos[0]}" -o "$d/rss-precision-$p.png" --precision "$p" --quiet
+      run_logged "$d/iou-precision-$p.json" node "$PEER_DIR/compare.mjs" --json "$d/mask-reference" "$d/mask-$p" "${stems[@]}"
+    done
+    echo "cutout_bench: $c: peer tuned, small (quantized) model ..."
+    run_logged "$d/peer-small.jsonl" node "$PEER_DIR/remove.mjs" --mode tuned --model small --json --out "$d/peer-small-out" "${calls[@]}"
+    rss "$d/peer-small.rss" node "$PEER_DIR/remove.mjs" --mode tuned --model small --out "$d/rss-peer-small" "${photos[0]}"
+    run_logged "$d/iou-peer-tuned.json" node "$PEER_DIR/compare.mjs" --json "$d/mask-reference" "$d/peer-tuned-out" "${stems[@]}"
+    run_logged "$d/iou-peer-small.json" node "$PEER_DIR/compare.mjs" --json "$d/mask-reference" "$d/peer-small-out" "${stems[@]}"
   fi
 done
 

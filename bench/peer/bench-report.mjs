@@ -99,6 +99,29 @@ for (const c of photos.classes) {
       mean_iou_fastconv: iouFast ? r4(iouFast.mean_iou) : null,
     };
   }
+  if (exists(`${c.name}/precision-fp32.jsonl`)) {
+    // Rows per precision and the peer's two models: time, inference, one-photo process, RSS
+    // and the raw matte against the reference's (OpenCV fp32).
+    const row = (jsonl, rssFile, iouFile) => {
+      const t = timing(jsonl), iou = readJson(iouFile);
+      return {
+        median_seconds: t.median_seconds,
+        median_inference_seconds: t.median_timings?.inference ?? null,
+        ...rss(rssFile),
+        mean_iou_vs_reference: r4(iou.mean_iou),
+        min_iou_vs_reference: r4(iou.min_iou),
+        mean_abs_alpha_vs_reference: r4(iou.mean_mad),
+      };
+    };
+    entry.precisions = {};
+    for (const p of ["fp32", "bf16", "int8"]) {
+      entry.precisions[p] = row(`${c.name}/precision-${p}.jsonl`, `${c.name}/precision-${p}.rss`, `${c.name}/iou-precision-${p}.json`);
+    }
+    entry.peer_models = {
+      medium: row(`${c.name}/peer-tuned.jsonl`, `${c.name}/peer-tuned.rss`, `${c.name}/iou-peer-tuned.json`),
+      small: row(`${c.name}/peer-small.jsonl`, `${c.name}/peer-small.rss`, `${c.name}/iou-peer-small.json`),
+    };
+  }
   result.classes.push(entry);
 }
 fs.writeFileSync(outJson, JSON.stringify(result, null, 2) + "\n");
@@ -141,6 +164,19 @@ for (const c of result.classes) {
   if (r.iou_default_vs_reference_refined) console.log(`  IoU (alpha>127) default vs full 1024² inference with OpenCV's convolution, same refinement (--no-fast-conv): ${r.iou_default_vs_reference_refined.map((p) => `${p.name} ${f(p.iou, 4)}`).join(", ")}; mean ${f(r.mean_iou_refined, 4)} -> ${r.meets_target ? "meets" : "BELOW"} the 0.98 target`);
   console.log(`  IoU (alpha>127) default vs the model's raw matte (--no-fast-conv --no-refine; what refinement changes on purpose): ${r.iou_default_vs_reference.map((p) => `${p.name} ${f(p.iou, 4)}`).join(", ")}; mean ${f(r.mean_iou, 4)}`);
   if (r.iou_fastconv_vs_reference) console.log(`  IoU (alpha>127) --no-refine (Winograd only) vs reference: ${r.iou_fastconv_vs_reference.map((p) => `${p.name} ${f(p.iou, 4)}`).join(", ")}; mean ${f(r.mean_iou_fastconv, 4)}`);
+}
+for (const c of result.classes) {
+  if (!c.precisions) continue;
+  console.log();
+  console.log(`${c.name}: per precision (atelier --precision P, default settings) and the peer's models (tuned)`);
+  console.log("  time: per-photo median, warm; process: wall of a one-photo process (load included); IoU / |d alpha|: raw matte vs the reference's (OpenCV fp32)");
+  console.log(`  ${"".padEnd(16)} ${pad("time s", 7)} ${pad("infer s", 8)} ${pad("process s", 10)} ${pad("RSS MB", 7)} ${pad("mean IoU", 9)} ${pad("min IoU", 8)} ${pad("|d alpha|", 10)} ${pad("time/peer", 10)}`);
+  const med = c.peer_models.medium.median_seconds, small = c.peer_models.small.median_seconds;
+  const line = (name, r, vs) => console.log(`  ${name.padEnd(16)} ${pad(f(r.median_seconds, 3), 7)} ${pad(f(r.median_inference_seconds, 3), 8)} ${pad(f(r.one_photo_process_seconds, 2), 10)} ${pad(f(r.peak_rss_mb, 0), 7)} ${pad(f(r.mean_iou_vs_reference, 4), 9)} ${pad(f(r.min_iou_vs_reference, 4), 8)} ${pad(f(r.mean_abs_alpha_vs_reference, 3), 10)} ${pad(vs, 10)}`);
+  for (const [p, r] of Object.entries(c.precisions)) line(`atelier ${p}`, r, `${f(ratio(r.median_seconds, med))}/${f(ratio(r.median_seconds, small))}`);
+  line("peer medium", c.peer_models.medium, "1.00");
+  line("peer small", c.peer_models.small, f(ratio(small, med)));
+  console.log("  (time/peer: atelier's time over the peer medium's / small's)");
 }
 console.log();
 console.log(`written: ${outJson}`);

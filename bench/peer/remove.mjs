@@ -2,12 +2,14 @@
 // fp16, on onnxruntime-node), over photos one after another in one process, and writes the
 // alpha matte of each result as an 8-bit grey PNG: OUT/<stem>.png.
 //
-//   node remove.mjs --mode shipped|tuned --out DIR [--json] [--threads N] FILE...
+//   node remove.mjs --mode shipped|tuned --out DIR [--json] [--threads N] [--model medium|small] FILE...
 //
 // --mode shipped  the package as published: onnxruntime with its default options (the
 //                 package asks for graphOptimizationLevel "all", executionMode "parallel").
 // --mode tuned    the same, but InferenceSession.create gets intraOpNumThreads = the core
 //                 count (or --threads N) added to its options, as a user could do.
+// --model         the package's model: "medium" (ISNet fp16, the default here) or "small"
+//                 (the same network quantized to 8 bits: the package's own int8 answer).
 //
 // One line per photo on stdout; with --json: {"file","ok","seconds","write_seconds",
 // "cpu_seconds","width","height","call"}, where
@@ -39,17 +41,18 @@ import { removeBackground } from "@imgly/background-removal-node";
 
 function usage(msg) {
   if (msg) console.error(`remove.mjs: ${msg}`);
-  console.error("usage: node remove.mjs --mode shipped|tuned --out DIR [--json] [--threads N] FILE...");
+  console.error("usage: node remove.mjs --mode shipped|tuned --out DIR [--json] [--threads N] [--model medium|small] FILE...");
   process.exit(2);
 }
 
-const args = { mode: null, out: null, json: false, threads: null, files: [] };
+const args = { mode: null, out: null, json: false, threads: null, model: "medium", files: [] };
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i];
   if (a === "--mode") args.mode = process.argv[++i];
   else if (a === "--out") args.out = process.argv[++i];
   else if (a === "--json") args.json = true;
   else if (a === "--threads") args.threads = Number(process.argv[++i]);
+  else if (a === "--model") args.model = process.argv[++i];
   else if (a === "-h" || a === "--help") usage();
   else if (a.startsWith("--")) usage(`unknown option ${a}`);
   else args.files.push(a);
@@ -57,6 +60,7 @@ for (let i = 2; i < process.argv.length; i++) {
 if (args.mode !== "shipped" && args.mode !== "tuned") usage("--mode must be shipped or tuned");
 if (!args.out) usage("--out DIR is required");
 if (args.files.length === 0) usage("no input files");
+if (args.model !== "medium" && args.model !== "small") usage("--model must be medium or small");
 if (args.threads !== null && !(Number.isInteger(args.threads) && args.threads > 0)) usage("--threads must be a positive integer");
 
 // The package's default publicPath is node_modules/... relative to the current directory;
@@ -65,7 +69,7 @@ const require = createRequire(import.meta.url);
 const distDir = path.dirname(require.resolve("@imgly/background-removal-node"));
 const config = {
   publicPath: pathToFileURL(distDir).href + "/",
-  model: "medium",
+  model: args.model,
   output: { format: "image/x-rgba8" },
 };
 
@@ -98,7 +102,7 @@ fs.mkdirSync(args.out, { recursive: true });
 let failed = 0;
 for (let call = 0; call < args.files.length; call++) {
   const file = args.files[call];
-  const line = { file, ok: false, mode: args.mode, threads, call };
+  const line = { file, ok: false, mode: args.mode, model: args.model, threads, call };
   const hadSession = sessionOptions !== null;
   try {
     const meta = await sharp(file).metadata();

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -21,6 +23,25 @@ std::string errno_text(int err);
 // kResourceExhausted when the file is larger than max_bytes. Messages start with the path.
 Result<std::vector<std::uint8_t>> read_file(const std::filesystem::path& path,
                                             std::uint64_t max_bytes);
+
+// Bytes in memory that is not zero-filled first and is backed by 2 MiB pages where the
+// kernel allows (large files read once: a model's hundreds of MB fault in 512× fewer pages).
+class LargeBuffer {
+ public:
+  const std::uint8_t* data() const { return data_.get(); }
+  std::uint8_t* data() { return data_.get(); }
+  std::size_t size() const { return size_; }
+  void resize(std::size_t n);  // new bytes are uninitialised; throws std::bad_alloc
+
+ private:
+  struct Free {
+    void operator()(std::uint8_t* p) const { std::free(p); }
+  };
+  std::unique_ptr<std::uint8_t, Free> data_;
+  std::size_t size_ = 0, capacity_ = 0;
+};
+// read_file's contract, into a LargeBuffer (kResourceExhausted when memory runs out).
+Result<LargeBuffer> read_large_file(const std::filesystem::path& path, std::uint64_t max_bytes);
 
 // The first `max_bytes` bytes (fewer when the file is shorter) of a regular file, with
 // read_file's errors (an empty file is an error). Never blocks on a FIFO or device.

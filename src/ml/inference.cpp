@@ -196,7 +196,7 @@ Result<std::unique_ptr<onednn::Executor>> compile_onednn(const fs::path& onnx, c
   // The ONNX model and the graph's copy of the weights live only while compiling.
   ATELIER_ASSIGN_OR_RETURN(onnx::ModelProto model, load_onnx(onnx));
   const onednn::Dims dims{1, 3, manifest.preprocess.height, manifest.preprocess.width};
-  Result<onednn::Graph> graph = onednn::build_graph(model, manifest.input, dims, manifest.postprocess.output);
+  Result<onednn::Graph> graph = onednn::build_graph(std::move(model), manifest.input, dims, manifest.postprocess.output);
   if (!graph.ok()) return graph.status().with_context(onnx.string());
   model = onnx::ModelProto();
   Result<std::unique_ptr<onednn::Executor>> compiled = onednn::Executor::compile(std::move(*graph), options);

@@ -879,9 +879,8 @@ Result<onnx::ModelProto> parse_onnx(std::span<const std::uint8_t> bytes) {
 
 Result<onnx::ModelProto> load_onnx(const std::filesystem::path& path) {
   // read_file's messages already start with the path.
-  ATELIER_ASSIGN_OR_RETURN(const std::vector<std::uint8_t> bytes,
-                           read_file(path, std::uint64_t(2) << 30));
-  Result<onnx::ModelProto> model = parse_onnx(bytes);
+  ATELIER_ASSIGN_OR_RETURN(const LargeBuffer bytes, read_large_file(path, std::uint64_t(2) << 30));
+  Result<onnx::ModelProto> model = parse_onnx({bytes.data(), bytes.size()});
   if (!model.ok()) return model.status().with_context(path.string());
   return model;
 }

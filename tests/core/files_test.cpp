@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "support/test_support.h"
@@ -36,6 +37,31 @@ TEST(ReadFile, ReportsEachFailureWithThePath) {
   r = read_file(big, 2000);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->size(), 2000u);
+}
+
+// read_large_file: read_file's bytes and errors, in memory that is not zero-filled first.
+TEST(ReadFile, LargeFilesGiveTheSameBytesAndErrors) {
+  TempDir dir = testing::temp_dir();
+  std::vector<std::uint8_t> bytes((std::size_t(5) << 20) + 3);  // more than two 2 MiB pages
+  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = std::uint8_t(i * 131 + (i >> 12));
+  const fs::path file = dir.path() / "model.onnx";
+  testing::write_bytes(file, bytes);
+  auto large = read_large_file(file, std::uint64_t(1) << 30);
+  ASSERT_TRUE(large.ok()) << large.status().message();
+  ASSERT_EQ(large->size(), bytes.size());
+  EXPECT_TRUE(std::equal(bytes.begin(), bytes.end(), large->data()));
+  for (const fs::path& bad : {dir.path() / "missing.onnx", dir.path()}) {
+    EXPECT_EQ(read_large_file(bad, 100).status().message(), read_file(bad, 100).status().message());
+  }
+  EXPECT_EQ(read_large_file(file, 1000).status().message(),
+            file.string() + ": file is 5.2 MB, more than the 1.0 kB limit");
+  LargeBuffer b;
+  b.resize(10);
+  std::fill(b.data(), b.data() + 10, std::uint8_t(9));
+  b.resize(3 << 20);  // grows: the first bytes stay
+  EXPECT_EQ(b.data()[9], 9);
+  b.resize(4);
+  EXPECT_EQ(b.size(), 4u);
 }
 
 TEST(AtomicFile, NothingAppearsUntilCommit) {

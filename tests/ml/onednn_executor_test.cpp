@@ -413,6 +413,28 @@ TEST(OneDnnExecutor, ArenaSharesMemoryBetweenTensorsNotAliveTogether) {
   EXPECT_EQ((*exec)->weight_bytes(), std::size_t(8) * (32 * 32 * 9 + 32) * 4);
 }
 
+// Building from a model given up frees each initializer's bytes as the graph takes them,
+// and gives the same graph.
+TEST(OneDnnExecutor, ABuildThatConsumesTheModelGivesTheSameGraph) {
+  Model m = unet_block();
+  auto kept = build_graph(m.proto, "x", {1, 3, 128, 96}, "y");
+  ASSERT_TRUE(kept.ok());
+  onnx::ModelProto given = m.proto;
+  auto consumed = build_graph(std::move(given), "x", {1, 3, 128, 96}, "y");
+  ASSERT_TRUE(consumed.ok()) << consumed.status().message();
+  ASSERT_EQ(consumed->ops.size(), kept->ops.size());
+  for (std::size_t i = 0; i < kept->ops.size(); ++i) {
+    EXPECT_EQ(consumed->ops[i].weights, kept->ops[i].weights) << kept->ops[i].name;
+    EXPECT_EQ(consumed->ops[i].bias, kept->ops[i].bias) << kept->ops[i].name;
+  }
+  EXPECT_EQ(consumed->tensors, kept->tensors);
+  std::size_t left = 0, had = 0;
+  for (const auto& t : given.graph().initializer()) left += t.ByteSizeLong();  // NOLINT(bugprone-use-after-move)
+  for (const auto& t : m.proto.graph().initializer()) had += t.ByteSizeLong();
+  EXPECT_EQ(left, 0u);
+  EXPECT_GT(had, std::size_t(4) * 32 * 32 * 9);  // the kept model is untouched
+}
+
 TEST(OneDnnExecutor, ErrorsNameTheNode) {
   {
     Model m;

@@ -1,6 +1,7 @@
 #include "ml/onednn/executor.h"
 
 #include <omp.h>
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <chrono>
@@ -84,6 +85,19 @@ Quant quant_of(const Range& r) {
 struct FreeAligned {
   void operator()(void* p) const { std::free(p); }
 };
+using Aligned = std::unique_ptr<void, FreeAligned>;
+
+// `bytes` of uninitialised memory, 2 MiB aligned and advised to 2 MiB pages when that
+// large (fewer page faults while loading and on the first run); null when out of memory.
+Aligned aligned_alloc_huge(std::size_t bytes) {
+  constexpr std::size_t kHuge = std::size_t(2) << 20;
+  const bool huge = bytes >= kHuge;
+  const std::size_t size = huge ? (bytes + kHuge - 1) / kHuge * kHuge : bytes;
+  void* p = nullptr;
+  if (posix_memalign(&p, huge ? kHuge : 64, std::max<std::size_t>(size, 64)) != 0) return nullptr;
+  if (huge) madvise(p, size, MADV_HUGEPAGE);
+  return Aligned(p);
+}
 
 }  // namespace
 
@@ -99,7 +113,8 @@ struct Executor::Impl {
   int op_index = 0;
   std::map<std::pair<int, std::string>, int> converted;  // (slot, layout key) -> slot
   int input_slot = -1, output_slot = -1;
-  std::unique_ptr<void, FreeAligned> arena, scratch;
+  Aligned arena, scratch;
+  std::vector<Aligned> weight_memory;
   std::size_t arena_size = 0, scratch_size = 0, weights_size = 0;
   std::string conv_impl;
   // kInt8: per tensor id, its quantization (scale 0: kept in the float type). Tensors
@@ -247,7 +262,7 @@ struct Executor::Impl {
     scratch_size = std::max(scratch_size, st.scratchpad.get_size());
   }
 
-  void add_conv(const Op& op) {
+  void add_conv(Op& op) {
     const Dims in = graph.tensors[std::size_t(op.inputs[0])], out = graph.tensors[std::size_t(op.output)];
     const int oc = out.c, ic = in.c / op.group;
     const memory::dims wdims = op.group == 1 ? memory::dims{oc, ic, op.kh, op.kw}
@@ -326,13 +341,19 @@ struct Executor::Impl {
     const tag wtag = op.group == 1 ? tag::oihw : tag::goihw;
     memory user_w = int8 ? memory({wdims, dt::s8, wtag}, engine, w_q.data())
                          : memory({wdims, dt::f32, wtag}, engine, const_cast<float*>(op.weights.data()));
-    memory w(pd.weights_desc(), engine);
+    weight_memory.push_back(aligned_alloc_huge(pd.weights_desc().get_size()));
+    if (!weight_memory.back()) throw std::bad_alloc();
+    memory w(pd.weights_desc(), engine, weight_memory.back().get());
     dnnl::reorder(user_w, w).execute(stream, user_w, w);
     memory b(b_md, engine);
     float* bias = static_cast<float*>(b.get_data_handle());
     for (std::size_t o = 0; o < op.bias.size(); ++o) bias[o] = int8 ? op.bias[o] * qin.scale * w_scale[o] : op.bias[o];
     stream.wait();
     weights_size += pd.weights_desc().get_size() + b_md.get_size();
+    // In oneDNN's memory now: drop the graph's copy at once (the peak holds one at a time).
+    std::vector<float>().swap(op.weights);
+    std::vector<float>().swap(op.bias);
+    std::vector<std::int8_t>().swap(w_q);
 
     const int src = as(slot_of[std::size_t(op.inputs[0])], pd.src_desc(), op.name + " input", int8 ? qin.scale : 0.f);
     const float dst_scale = q_dst ? qout.scale : 0.f;
@@ -500,7 +521,7 @@ struct Executor::Impl {
       }
     }
     last_reader[std::size_t(graph.output)] = int(graph.ops.size());
-    for (const Op& op : graph.ops) {
+    for (Op& op : graph.ops) {
       try {
         if (op.kind == OpKind::kConv) add_conv(op);
         else add_simple(op);
@@ -521,16 +542,12 @@ struct Executor::Impl {
     }
 
     plan_arena();
-    void* a = nullptr;
-    if (arena_size > 0 && posix_memalign(&a, 4096, arena_size) != 0) {
+    if (arena_size > 0 && !(arena = aligned_alloc_huge(arena_size))) {
       return resource_exhausted("oneDNN executor: cannot allocate " + std::to_string(arena_size >> 20) + " MiB");
     }
-    arena.reset(a);
-    void* sp = nullptr;
-    if (scratch_size > 0 && posix_memalign(&sp, 4096, scratch_size) != 0) {
+    if (scratch_size > 0 && !(scratch = aligned_alloc_huge(scratch_size))) {
       return resource_exhausted("oneDNN executor: cannot allocate the scratchpad");
     }
-    scratch.reset(sp);
     for (Slot& s : slots) {
       s.mem = memory(s.md, engine, s.external ? nullptr : static_cast<char*>(arena.get()) + s.offset);
     }
@@ -604,6 +621,8 @@ Result<std::unique_ptr<Executor>> Executor::compile(Graph graph, const ExecutorO
     ATELIER_TRY(impl->build());
   } catch (const dnnl::error& e) {
     return invalid_argument(std::string("oneDNN executor: ") + e.what());
+  } catch (const std::bad_alloc&) {
+    return resource_exhausted("oneDNN executor: out of memory for the weights");
   }
   return std::unique_ptr<Executor>(new Executor(std::move(impl)));
 }

@@ -31,8 +31,13 @@ Status unsupported(const onnx::NodeProto& n, const std::string& why) {
 template <typename T>
 bool read_raw(const std::string& raw, std::int64_t count, std::vector<T>& out) {
   if (std::int64_t(raw.size()) != count * std::int64_t(sizeof(T))) return false;
-  out.resize(std::size_t(count));
-  std::memcpy(out.data(), raw.data(), raw.size());
+  if (reinterpret_cast<std::uintptr_t>(raw.data()) % alignof(T) == 0) {
+    const T* p = reinterpret_cast<const T*>(raw.data());  // no zero-filling of large weights first
+    out.assign(p, p + count);
+  } else {
+    out.resize(std::size_t(count));
+    std::memcpy(out.data(), raw.data(), raw.size());
+  }
   return true;
 }
 
@@ -112,8 +117,11 @@ std::vector<std::int64_t> attr_ints(const onnx::NodeProto& n, const std::string&
 
 class Importer {
  public:
-  Importer(const onnx::ModelProto& model, const std::string& input, Dims input_dims, const std::string& output)
-      : model_(model), input_name_(input), input_dims_(input_dims), output_name_(output) {}
+  // `consume`: the model is the caller's to give up, so each initializer's bytes are freed
+  // once converted (one copy of the weights at a time, not two).
+  Importer(const onnx::ModelProto& model, const std::string& input, Dims input_dims, const std::string& output,
+           bool consume)
+      : model_(model), input_name_(input), input_dims_(input_dims), output_name_(output), consume_(consume) {}
 
   Result<Graph> run() {
     const auto& g = model_.graph();
@@ -121,6 +129,9 @@ class Importer {
       if (op.domain().empty() || op.domain() == "ai.onnx") opset_ = int(op.version());
     }
     for (const auto& t : g.initializer()) initializers_[t.name()] = &t;
+    for (const auto& n : g.node()) {
+      for (const auto& in : n.input()) ++uses_[in];
+    }
     bool found_input = false;
     for (const auto& in : g.input()) {
       if (in.name() == input_name_) found_input = true;
@@ -182,6 +193,7 @@ class Importer {
     if (auto it = values_.find(name); it != values_.end()) return &it->second;
     if (auto it = initializers_.find(name); it != initializers_.end()) {
       ATELIER_ASSIGN_OR_RETURN(Value v, constant_from_tensor(*it->second));
+      if (consume_) onnx::TensorProto().Swap(const_cast<onnx::TensorProto*>(it->second));  // frees its data
       return &(values_[name] = std::move(v));
     }
     return unsupported(n, "input '" + name + "' is not produced by any node");
@@ -423,7 +435,9 @@ class Importer {
     out.h = (in.h + op.pad[0] + op.pad[2] - ((op.kh - 1) * op.dilation[0] + 1)) / op.stride[0] + 1;
     out.w = (in.w + op.pad[1] + op.pad[3] - ((op.kw - 1) * op.dilation[1] + 1)) / op.stride[1] + 1;
     if (out.h < 1 || out.w < 1) return unsupported(n, "the kernel is larger than the padded input");
-    op.weights = w->floats;
+    // Weights read by this node alone move into the op (no second copy).
+    if (uses_[n.input(1)] == 1) op.weights = std::move(const_cast<Value*>(w)->floats);
+    else op.weights = w->floats;
     if (b) {
       if (!b->constant() || !b->is_float || b->count() != out_c) return unsupported(n, "bias must be a float initializer");
       op.bias = b->floats;
@@ -739,6 +753,8 @@ class Importer {
   Dims input_dims_;
   std::string output_name_;
   int opset_ = 13;
+  bool consume_ = false;
+  std::unordered_map<std::string, int> uses_;  // how many node inputs name each value
   Graph graph_;
   std::unordered_map<std::string, const onnx::TensorProto*> initializers_;
   std::unordered_map<std::string, Value> values_;
@@ -749,7 +765,12 @@ class Importer {
 
 Result<Graph> build_graph(const onnx::ModelProto& model, const std::string& input, Dims input_dims,
                           const std::string& output) {
-  return Importer(model, input, input_dims, output).run();
+  return Importer(model, input, input_dims, output, /*consume=*/false).run();
+}
+
+Result<Graph> build_graph(onnx::ModelProto&& model, const std::string& input, Dims input_dims,
+                          const std::string& output) {
+  return Importer(model, input, input_dims, output, /*consume=*/true).run();
 }
 
 }  // namespace atelier::ml::onednn

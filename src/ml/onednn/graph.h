@@ -67,5 +67,9 @@ struct Graph {
 // supported", "graph has no input 'x'".
 Result<Graph> build_graph(const onnx::ModelProto& model, const std::string& input, Dims input_dims,
                           const std::string& output);
+// The same, giving up `model`: each initializer's bytes are freed as the graph takes its
+// values, so the weights are held once while building, not twice.
+Result<Graph> build_graph(onnx::ModelProto&& model, const std::string& input, Dims input_dims,
+                          const std::string& output);
 
 }  // namespace atelier::ml::onednn
