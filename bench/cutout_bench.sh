@@ -96,6 +96,7 @@ for c in "${classes[@]}"; do
   d="$run/$c"
   mkdir -p "$d"
   echo "cutout_bench: $c: atelier (default settings) ..."
+  mkdir -p "$d/atelier-out/"  # atelier writes into an existing folder only
   run_logged "$d/atelier.jsonl" "$ATELIER" cutout "${calls[@]}" -o "$d/atelier-out/" --json --quiet
   echo "cutout_bench: $c: peer shipped ..."
   run_logged "$d/peer-shipped.jsonl" node "$PEER_DIR/remove.mjs" --mode shipped --json --out "$d/peer-shipped-out" "${calls[@]}"
@@ -107,9 +108,13 @@ for c in "${classes[@]}"; do
   rss "$d/peer-tuned.rss" node "$PEER_DIR/remove.mjs" --mode tuned --out "$d/rss-peer-tuned" "${photos[0]}"
   if [[ "$c" == "1MP" ]]; then
     echo "cutout_bench: $c: atelier reference (--no-fast-conv [--no-refine]), default and --no-refine, all --mask ..."
+    mkdir -p "$d/mask-reference/"  # atelier writes into an existing folder only
     run_logged "$d/reference.jsonl" "$ATELIER" cutout "${calls[@]}" -o "$d/mask-reference/" --mask --no-fast-conv --no-refine --json --quiet
+    mkdir -p "$d/mask-default/"  # atelier writes into an existing folder only
     run_logged "$d/default-mask.jsonl" "$ATELIER" cutout "${calls[@]}" -o "$d/mask-default/" --mask --json --quiet
+    mkdir -p "$d/mask-fastconv/"  # atelier writes into an existing folder only
     run_logged "$d/fastconv-mask.jsonl" "$ATELIER" cutout "${calls[@]}" -o "$d/mask-fastconv/" --mask --no-refine --json --quiet
+    mkdir -p "$d/mask-reference-refined/"  # atelier writes into an existing folder only
     run_logged "$d/reference-refined.jsonl" "$ATELIER" cutout "${calls[@]}" -o "$d/mask-reference-refined/" --mask --no-fast-conv --json --quiet
     rss "$d/reference.rss" "$ATELIER" cutout "${photos[0]}" -o "$d/rss-reference.png" --no-fast-conv --no-refine --quiet
     stems=()
@@ -119,7 +124,9 @@ for c in "${classes[@]}"; do
     run_logged "$d/iou-refined.json" node "$PEER_DIR/compare.mjs" --json "$d/mask-reference-refined" "$d/mask-default" "${stems[@]}"
     for p in fp32 bf16 int8; do
       echo "cutout_bench: $c: atelier --precision $p ..."
+      mkdir -p "$d/precision-$p-out/"  # atelier writes into an existing folder only
       run_logged "$d/precision-$p.jsonl" "$ATELIER" cutout "${calls[@]}" -o "$d/precision-$p-out/" --precision "$p" --json --quiet
+      mkdir -p "$d/mask-$p/"  # atelier writes into an existing folder only
       run_logged "$d/precision-$p-mask.jsonl" "$ATELIER" cutout "${calls[@]}" -o "$d/mask-$p/" --precision "$p" --mask --no-refine --json --quiet
       rss "$d/precision-$p.rss" "$ATELIER" cutout "${photos[0]}" -o "$d/rss-precision-$p.png" --precision "$p" --quiet
       run_logged "$d/iou-precision-$p.json" node "$PEER_DIR/compare.mjs" --json "$d/mask-reference" "$d/mask-$p" "${stems[@]}"

