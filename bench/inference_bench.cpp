@@ -35,6 +35,7 @@
 #include "ml/onednn/executor.h"
 #include "ml/onednn/graph.h"
 #include "ml/onnx_convert.h"
+#include "ml/precision_check.h"
 #include "timing.h"
 
 namespace {
@@ -133,15 +134,15 @@ atelier::ml::onednn::InputRanges calibrate(const std::string& path, int size, co
                                            const std::string& out, int threads) {
   using namespace atelier::ml::onednn;
   auto exec = compile(path, size, in, out, {Precision::kF32, threads, {}});
-  InputRanges ranges;
+  CalibrationStats stats;
   const std::string dir = "/usr/lib/python3/dist-packages/skimage/data/";
   for (const char* name : {"astronaut.png", "chelsea.png", "coffee.png", "motorcycle_left.png", "rocket.jpg"}) {
     const std::vector<float> x = photo_input(dir + name, size);
     if (x.empty()) continue;
-    if (atelier::Status s = exec->calibrate(x.data(), ranges); !s.ok()) throw std::runtime_error(s.message());
+    if (atelier::Status s = exec->calibrate(x.data(), stats); !s.ok()) throw std::runtime_error(s.message());
   }
-  if (ranges.empty()) throw std::runtime_error("no calibration photos in " + dir);
-  return ranges;
+  if (stats.empty()) throw std::runtime_error("no calibration photos in " + dir);
+  return clipped_ranges(stats, atelier::ml::kCalibrationQuantile);
 }
 
 RunResult run_onednn(const std::string& path, const std::vector<float>& input, int size, const std::string& in,

@@ -100,9 +100,20 @@ Result<ml::InstalledModel> check_precisions(const ml::ModelStore& store, ml::Ins
       continue;
     }
     if (!quiet) std::fprintf(stderr, "checking %s against fp32 on %zu photos...\n", ml::precision_name(p), photos.size());
-    ATELIER_ASSIGN_OR_RETURN(ml::PrecisionCheck c, ml::check_precision(model, photos, p, n));
+    std::vector<ml::PhotoAgreement> per_photo;
+    ATELIER_ASSIGN_OR_RETURN(ml::PrecisionCheck c, ml::check_precision(model, photos, p, n, &per_photo));
     manifest = ml::with_check(std::move(manifest), c);
     if (!quiet) std::printf("%s\n", describe(c).c_str());
+    if (!record) {
+      // A dev set's report: its three least agreeing photos.
+      std::vector<std::size_t> order(per_photo.size());
+      for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+      std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return per_photo[a].iou < per_photo[b].iou; });
+      for (std::size_t k = 0; k < order.size() && k < 3; ++k) {
+        std::printf("  %s: IoU %.5f, mean |d alpha| %.3f\n", paths[order[k]].filename().string().c_str(),
+                    per_photo[order[k]].iou, per_photo[order[k]].mean_abs_alpha);
+      }
+    }
   }
   if (!record) return model;
   if (!quiet) std::printf("%s\n", describe_auto(manifest).c_str());

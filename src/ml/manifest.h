@@ -69,8 +69,9 @@ struct PrecisionCheck {
 bool meets_quality_bar(const PrecisionCheck& c);
 
 // What int8 inference needs: the range of values each convolution's input took when the
-// fp32 model ran on a set of photos (`atelier models calibrate`, or at import), by the
-// convolution's ONNX node name. Empty (photos 0) until calibrated.
+// fp32 model ran on a set of photos (`atelier models calibrate`, or at import), clipped at
+// a quantile of |x| (precision_check.h), by the convolution's ONNX node name. Empty
+// (photos 0) until calibrated.
 struct Int8Calibration {
   int photos = 0;
   std::map<std::string, std::pair<float, float>> input_ranges;  // name -> (lo, hi)

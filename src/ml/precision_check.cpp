@@ -9,7 +9,7 @@
 namespace atelier::ml {
 
 Result<PrecisionCheck> check_precision(const InstalledModel& model, const std::vector<image::Image>& photos,
-                                       Precision precision, int threads) {
+                                       Precision precision, int threads, std::vector<PhotoAgreement>* per_photo) {
   if (photos.empty()) return invalid_argument("precision check: no photos");
   if (precision != Precision::kBf16 && precision != Precision::kInt8) {
     return invalid_argument(std::string("precision check: ") + precision_name(precision) + " is not a checked precision");
@@ -46,6 +46,7 @@ Result<PrecisionCheck> check_precision(const InstalledModel& model, const std::v
     sum_iou += iou;
     check.min_iou = std::min(check.min_iou, iou);
     sum_alpha += abs_alpha / double(ref.total());
+    if (per_photo) per_photo->push_back({iou, abs_alpha / double(ref.total())});
   }
   check.photos = int(photos.size());
   check.mean_iou = sum_iou / check.photos;
@@ -59,11 +60,12 @@ Result<Int8Calibration> calibrate_int8(const InstalledModel& model, const std::v
   if (photos.empty()) return invalid_argument("int8 calibration: no photos");
   ATELIER_ASSIGN_OR_RETURN(std::unique_ptr<onednn::Executor> exec,
                            compile_onednn(model.model_path(), model.manifest, threads, Precision::kFp32));
-  onednn::InputRanges ranges;
+  onednn::CalibrationStats stats;
   for (const image::Image& photo : photos) {
     const Tensor input = make_input_tensor(photo, model.manifest.preprocess);
-    ATELIER_TRY(exec->calibrate(input.data.data(), ranges));
+    ATELIER_TRY(exec->calibrate(input.data.data(), stats));
   }
+  const onednn::InputRanges ranges = onednn::clipped_ranges(stats, kCalibrationQuantile);
   Int8Calibration c;
   c.photos = int(photos.size());
   for (const auto& [name, r] : ranges) c.input_ranges[name] = {r.lo, r.hi};

@@ -106,6 +106,7 @@ TEST(ModelsCli, PrecisionCheckAtImportAndByCalibrate) {
   EXPECT_EQ(r.out.rfind("bf16: mean IoU ", 0), 0u) << r.out;
   EXPECT_NE(r.out.find("\nint8: mean IoU "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find(" over 2 photos: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\n  coffee.png: IoU "), std::string::npos) << r.out;  // the least agreeing photos
   auto after = read_file(s.models() / "tiny" / "manifest.json", 1 << 20);
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(*after, *manifest);

@@ -262,8 +262,9 @@ TEST(OneDnnExecutor, CalibrationRecordsEachConvolutionsInputRangeReproducibly) {
   auto fp32 = compile_block(Precision::kF32);
   ASSERT_TRUE(fp32);
   const std::vector<float> x = random_values(std::size_t(3) * 128 * 96, 7, -2.f, 3.f);
-  InputRanges ranges;
-  ASSERT_TRUE(fp32->calibrate(x.data(), ranges).ok());
+  CalibrationStats stats;
+  ASSERT_TRUE(fp32->calibrate(x.data(), stats).ok());
+  const InputRanges ranges = clipped_ranges(stats, 1.0);
   ASSERT_EQ(ranges.size(), 5u);
   // The first convolution reads the graph's input: exactly its extremes.
   const auto [lo, hi] = std::minmax_element(x.begin(), x.end());
@@ -274,18 +275,45 @@ TEST(OneDnnExecutor, CalibrationRecordsEachConvolutionsInputRangeReproducibly) {
     EXPECT_EQ(ranges.at(name).lo, 0.f);
     EXPECT_GT(ranges.at(name).hi, 0.f);
   }
-  // The same input again: the same ranges; another input only widens them.
-  InputRanges again;
-  ASSERT_TRUE(fp32->calibrate(x.data(), again).ok());
-  EXPECT_EQ(again, ranges);
+  // Every value is counted once in the magnitude histogram.
+  std::uint64_t counted = 0;
+  for (std::uint64_t c : stats.at("conv_a0").magnitudes) counted += c;
+  EXPECT_EQ(counted, x.size());
+  // The same input again: the same stats; another input only widens the ranges.
+  CalibrationStats twice;
+  ASSERT_TRUE(fp32->calibrate(x.data(), twice).ok());
+  EXPECT_EQ(clipped_ranges(twice, 1.0), ranges);
+  EXPECT_EQ(clipped_ranges(twice, 0.999), clipped_ranges(stats, 0.999));
   const std::vector<float> x2 = random_values(x.size(), 8, -4.f, 1.f);
-  ASSERT_TRUE(fp32->calibrate(x2.data(), again).ok());
+  ASSERT_TRUE(fp32->calibrate(x2.data(), twice).ok());
+  const InputRanges again = clipped_ranges(twice, 1.0);
   EXPECT_EQ(again.at("conv_a0").hi, ranges.at("conv_a0").hi);
   EXPECT_LT(again.at("conv_a0").lo, -3.9f);
   for (const auto& [name, r] : ranges) {
     EXPECT_LE(again.at(name).lo, r.lo);
     EXPECT_GE(again.at(name).hi, r.hi);
   }
+}
+
+// Clipping at a quantile of |x|: a few outliers no longer set the range; the clip is the
+// upper edge of a histogram bin (within 12.5% above the quantile's value).
+TEST(OneDnnExecutor, ClippedRangesIgnoreRareOutliers) {
+  Model m;
+  add_conv(m, "x", "y", "conv", 16, 16, 3, 90);
+  m.b.input("x", kF32, {1, 16, 32, 32});
+  auto graph = build_graph(m.proto, "x", {1, 16, 32, 32}, "y");
+  ASSERT_TRUE(graph.ok());
+  auto exec = Executor::compile(std::move(*graph), {});
+  ASSERT_TRUE(exec.ok());
+  std::vector<float> x = random_values(std::size_t(16) * 32 * 32, 91, 0.f, 1.f);  // 16384 values
+  x[5] = 100.f, x[77] = -60.f;
+  CalibrationStats stats;
+  ASSERT_TRUE((*exec)->calibrate(x.data(), stats).ok());
+  EXPECT_EQ(clipped_ranges(stats, 1.0).at("conv"), (Range{-60.f, 100.f}));
+  const Range clipped = clipped_ranges(stats, 0.999).at("conv");
+  EXPECT_GE(clipped.hi, 0.99f);
+  EXPECT_LE(clipped.hi, 1.f);  // 1.0 is the edge of the bin holding values just below it
+  EXPECT_EQ(clipped.lo, -clipped.hi);
 }
 
 // Integer inputs 0..255 with that range (scale 1) and integer weights whose largest per
@@ -346,8 +374,9 @@ TEST(OneDnnExecutor, Int8StaysCloseToFp32) {
   auto fp32 = compile_block(Precision::kF32);
   ASSERT_TRUE(fp32);
   const std::vector<float> x = random_values(std::size_t(3) * 128 * 96, 7);
-  InputRanges ranges;
-  ASSERT_TRUE(fp32->calibrate(x.data(), ranges).ok());
+  CalibrationStats stats;
+  ASSERT_TRUE(fp32->calibrate(x.data(), stats).ok());
+  const InputRanges ranges = clipped_ranges(stats, 1.0);
   auto want = fp32->run(x.data());
   ASSERT_TRUE(want.ok());
   auto int8 = compile_block(Precision::kInt8, ranges);
@@ -388,7 +417,7 @@ TEST(OneDnnExecutor, Int8StaysCloseToFp32) {
   ASSERT_TRUE(graph.ok());
   EXPECT_EQ(Executor::compile(std::move(*graph), {Precision::kInt8, 2, {}}).status().message(),
             "oneDNN executor: int8 needs the convolutions' input ranges (calibrate the model)");
-  InputRanges none;
+  CalibrationStats none;
   EXPECT_EQ(int8->calibrate(x.data(), none).message(), "oneDNN executor: calibration runs in fp32, not int8");
 }
 

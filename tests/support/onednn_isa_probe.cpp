@@ -32,8 +32,9 @@ int main() {
   Graph copy = *graph;
   auto fp32 = Executor::compile(std::move(copy), {Precision::kF32, 2, {}});
   const std::vector<float> x = random_values(std::size_t(16) * 41 * 37, 7);
-  InputRanges ranges;
-  if (!fp32.ok() || !(*fp32)->calibrate(x.data(), ranges).ok()) return 1;
+  CalibrationStats stats;
+  if (!fp32.ok() || !(*fp32)->calibrate(x.data(), stats).ok()) return 1;
+  const InputRanges ranges = clipped_ranges(stats, 1.0);
   auto int8 = Executor::compile(std::move(*graph), {Precision::kInt8, 2, ranges});
   if (!int8.ok()) {
     std::fprintf(stderr, "%s\n", int8.status().message().c_str());

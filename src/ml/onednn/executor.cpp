@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <unordered_map>
 
@@ -563,8 +564,8 @@ struct Executor::Impl {
     return args;
   }
 
-  // Widens `ranges[name]` to the values in the conv step's source slot (fp32).
-  void observe(const Step& st, InputRanges& ranges) const {
+  // Adds the values in the conv step's source slot (fp32) to `stats[name]`.
+  void observe(const Step& st, CalibrationStats& stats) const {
     for (const auto& [arg, slot] : st.slot_args) {
       if (arg != DNNL_ARG_SRC) continue;
       const Slot& s = slots[std::size_t(slot)];
@@ -572,12 +573,20 @@ struct Executor::Impl {
       const std::size_t n = s.md.get_size() / sizeof(float);
       if (n == 0) return;
       const auto [lo, hi] = std::minmax_element(p, p + n);
-      auto [it, fresh] = ranges.try_emplace(st.name, Range{*lo, *hi});
-      if (!fresh) it->second = {std::min(it->second.lo, *lo), std::max(it->second.hi, *hi)};
+      auto [it, fresh] = stats.try_emplace(st.name);
+      InputStats& in = it->second;
+      in.range = fresh ? Range{*lo, *hi} : Range{std::min(in.range.lo, *lo), std::max(in.range.hi, *hi)};
+      std::uint64_t* bins = in.magnitudes.data();
+      for (std::size_t i = 0; i < n; ++i) {
+        std::uint32_t u;
+        std::memcpy(&u, p + i, 4);
+        ++bins[(u & 0x7fffffffu) >> 20];  // |x|: exponent and top 3 mantissa bits
+      }
     }
   }
 
-  Result<std::vector<float>> run(const float* input, std::vector<StepTime>* times, InputRanges* ranges = nullptr) {
+  Result<std::vector<float>> run(const float* input, std::vector<StepTime>* times,
+                                 CalibrationStats* ranges = nullptr) {
     std::vector<float> out(std::size_t(graph.tensors[std::size_t(graph.output)].count()));
     try {
       omp_set_num_threads(options.threads);
@@ -635,7 +644,7 @@ Result<std::vector<StepTime>> Executor::profile(const float* input) {
 }
 const Dims& Executor::input_dims() const { return impl_->graph.tensors[std::size_t(impl_->graph.input)]; }
 const Dims& Executor::output_dims() const { return impl_->graph.tensors[std::size_t(impl_->graph.output)]; }
-Status Executor::calibrate(const float* input, InputRanges& ranges) {
+Status Executor::calibrate(const float* input, CalibrationStats& ranges) {
   if (impl_->options.precision != Precision::kF32) {
     return failed_precondition("oneDNN executor: calibration runs in fp32, not " +
                                std::string(precision_name(impl_->options.precision)));
@@ -643,6 +652,31 @@ Status Executor::calibrate(const float* input, InputRanges& ranges) {
   return impl_->run(input, nullptr, &ranges).status();
 }
 int Executor::int8_convolutions() const { return impl_->int8_convs; }
+
+InputRanges clipped_ranges(const CalibrationStats& stats, double quantile) {
+  InputRanges out;
+  for (const auto& [name, s] : stats) {
+    Range r = s.range;
+    if (quantile < 1) {
+      std::uint64_t total = 0;
+      for (std::uint64_t c : s.magnitudes) total += c;
+      const auto keep = std::uint64_t(std::ceil(double(total) * quantile));
+      std::uint64_t seen = 0;
+      for (std::size_t b = 0; b < s.magnitudes.size(); ++b) {
+        seen += s.magnitudes[b];
+        if (seen >= keep) {
+          const auto bits = std::uint32_t((b + 1) << 20);  // the bin's upper edge
+          float edge;
+          std::memcpy(&edge, &bits, 4);
+          r = {std::max(r.lo, -edge), std::min(r.hi, edge)};
+          break;
+        }
+      }
+    }
+    out[name] = r;
+  }
+  return out;
+}
 std::size_t Executor::arena_bytes() const { return impl_->arena_size; }
 std::size_t Executor::weight_bytes() const { return impl_->weights_size; }
 std::size_t Executor::scratchpad_bytes() const { return impl_->scratch_size; }

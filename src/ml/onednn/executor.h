@@ -44,6 +44,20 @@ struct Range {
 // Convolution (op) name -> the range of its data input.
 using InputRanges = std::map<std::string, Range>;
 
+// What calibration saw of one convolution's input: its extremes and a histogram of the
+// magnitudes |x| in 2048 logarithmic bins (a float's exponent and top 3 mantissa bits:
+// 8 bins per octave, each within 12.5% of its value).
+struct InputStats {
+  Range range;
+  std::vector<std::uint64_t> magnitudes = std::vector<std::uint64_t>(2048, 0);
+};
+using CalibrationStats = std::map<std::string, InputStats>;
+
+// Each input's range clipped to the magnitude below which a `quantile` of its values lie
+// (1: the extremes themselves). Rare extreme activations otherwise set the scale for all
+// the others: an 8-bit step is the range / 255.
+InputRanges clipped_ranges(const CalibrationStats& stats, double quantile);
+
 struct ExecutorOptions {
   Precision precision = Precision::kF32;
   int threads = 1;
@@ -77,9 +91,9 @@ class Executor {
   std::string conv_implementation() const;
   // One run with every step timed (for benchmarks).
   Result<std::vector<StepTime>> profile(const float* input);
-  // One run (kF32 executors only, else kFailedPrecondition) that widens `ranges` to the
-  // values every convolution's input took: the same input gives the same ranges.
-  Status calibrate(const float* input, InputRanges& ranges);
+  // One run (kF32 executors only, else kFailedPrecondition) that adds the values every
+  // convolution's input took to `stats`: the same inputs give the same stats.
+  Status calibrate(const float* input, CalibrationStats& stats);
   // How many convolutions run in int8.
   int int8_convolutions() const;
 
