@@ -135,13 +135,14 @@ atelier::ml::onednn::InputRanges calibrate(const std::string& path, int size, co
   using namespace atelier::ml::onednn;
   auto exec = compile(path, size, in, out, {Precision::kF32, threads, {}});
   CalibrationStats stats;
-  const std::string dir = "/usr/lib/python3/dist-packages/skimage/data/";
-  for (const char* name : {"astronaut.png", "chelsea.png", "coffee.png", "motorcycle_left.png", "rocket.jpg"}) {
-    const std::vector<float> x = photo_input(dir + name, size);
+  auto photos = atelier::ml::default_check_photos();
+  if (!photos.ok()) throw std::runtime_error(photos.status().message());
+  for (const auto& photo : *photos) {
+    const std::vector<float> x = photo_input(photo.string(), size);
     if (x.empty()) continue;
     if (atelier::Status s = exec->calibrate(x.data(), stats); !s.ok()) throw std::runtime_error(s.message());
   }
-  if (stats.empty()) throw std::runtime_error("no calibration photos in " + dir);
+  if (stats.empty()) throw std::runtime_error("none of the calibration photos could be read");
   return clipped_ranges(stats, atelier::ml::kCalibrationQuantile);
 }
 

@@ -145,17 +145,27 @@ void check_after_install(const ml::ModelStore& store, const ml::InstalledModel& 
   }
 }
 
-int run_calibrate(const ModelsArgs& a) {
+// For calibrate and check: the thread count checked, the store opened and the model found,
+// then check_precisions with `calibrate_and_record`. Errors are printed; the exit code.
+int check_installed(const ModelsArgs& a, bool calibrate_and_record, ml::InstalledModel* checked) {
   if (Status s = resolve_thread_count(a.threads).status(); !s.ok()) return print_error(s.message()), kExitUsage;
   auto store = ml::ModelStore::open_default();
   if (!store.ok()) return print_error(store.status().message()), kExitFailed;
   auto model = store->find(a.calibrate_name);
   if (!model.ok()) return print_error(model.status().message()), kExitUsage;
-  auto checked = check_precisions(*store, *model, a.photos, a.threads, a.quiet);
-  if (!checked.ok()) return print_error(checked.status().message()), kExitFailed;
+  auto done = check_precisions(*store, *model, a.photos, a.threads, a.quiet && calibrate_and_record,
+                               calibrate_and_record, calibrate_and_record);
+  if (!done.ok()) return print_error(done.status().message()), kExitFailed;
+  *checked = std::move(*done);
+  return kExitOk;
+}
+
+int run_calibrate(const ModelsArgs& a) {
+  ml::InstalledModel checked;
+  if (int code = check_installed(a, /*calibrate_and_record=*/true, &checked); code != kExitOk) return code;
   if (a.quiet) {
-    for (const auto& c : checked->manifest.precision_checks) std::printf("%s\n", describe(c).c_str());
-    std::printf("%s\n", describe_auto(checked->manifest).c_str());
+    for (const auto& c : checked.manifest.precision_checks) std::printf("%s\n", describe(c).c_str());
+    std::printf("%s\n", describe_auto(checked.manifest).c_str());
   }
   return kExitOk;
 }
@@ -163,15 +173,8 @@ int run_calibrate(const ModelsArgs& a) {
 // `models check`: the same checks on other photos (a dev set), with the recorded
 // calibration, printed and not recorded.
 int run_check(const ModelsArgs& a) {
-  if (Status s = resolve_thread_count(a.threads).status(); !s.ok()) return print_error(s.message()), kExitUsage;
-  auto store = ml::ModelStore::open_default();
-  if (!store.ok()) return print_error(store.status().message()), kExitFailed;
-  auto model = store->find(a.calibrate_name);
-  if (!model.ok()) return print_error(model.status().message()), kExitUsage;
-  auto checked = check_precisions(*store, *model, a.photos, a.threads, /*quiet=*/false, /*calibrate=*/false,
-                                  /*record=*/false);
-  if (!checked.ok()) return print_error(checked.status().message()), kExitFailed;
-  return kExitOk;
+  ml::InstalledModel checked;
+  return check_installed(a, /*calibrate_and_record=*/false, &checked);
 }
 
 int run_fetch(const ModelsArgs& a) {

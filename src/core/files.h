@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/aligned_memory.h"
 #include "core/status.h"
 
 namespace atelier {
@@ -25,19 +26,16 @@ Result<std::vector<std::uint8_t>> read_file(const std::filesystem::path& path,
                                             std::uint64_t max_bytes);
 
 // Bytes in memory that is not zero-filled first and is backed by 2 MiB pages where the
-// kernel allows (large files read once: a model's hundreds of MB fault in 512× fewer pages).
+// kernel allows (aligned_memory.h: a model's hundreds of MB fault in 512× fewer pages).
 class LargeBuffer {
  public:
-  const std::uint8_t* data() const { return data_.get(); }
-  std::uint8_t* data() { return data_.get(); }
+  const std::uint8_t* data() const { return static_cast<const std::uint8_t*>(data_.get()); }
+  std::uint8_t* data() { return static_cast<std::uint8_t*>(data_.get()); }
   std::size_t size() const { return size_; }
   void resize(std::size_t n);  // new bytes are uninitialised; throws std::bad_alloc
 
  private:
-  struct Free {
-    void operator()(std::uint8_t* p) const { std::free(p); }
-  };
-  std::unique_ptr<std::uint8_t, Free> data_;
+  AlignedMemory data_;
   std::size_t size_ = 0, capacity_ = 0;
 };
 // read_file's contract, into a LargeBuffer (kResourceExhausted when memory runs out).

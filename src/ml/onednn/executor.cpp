@@ -1,7 +1,6 @@
 #include "ml/onednn/executor.h"
 
 #include <omp.h>
-#include <sys/mman.h>
 
 #include <algorithm>
 #include <chrono>
@@ -12,6 +11,8 @@
 #include <unordered_map>
 
 #include <oneapi/dnnl/dnnl.hpp>
+
+#include "core/aligned_memory.h"
 
 namespace atelier::ml::onednn {
 
@@ -83,22 +84,6 @@ Quant quant_of(const Range& r) {
   return q;
 }
 
-struct FreeAligned {
-  void operator()(void* p) const { std::free(p); }
-};
-using Aligned = std::unique_ptr<void, FreeAligned>;
-
-// `bytes` of uninitialised memory, 2 MiB aligned and advised to 2 MiB pages when that
-// large (fewer page faults while loading and on the first run); null when out of memory.
-Aligned aligned_alloc_huge(std::size_t bytes) {
-  constexpr std::size_t kHuge = std::size_t(2) << 20;
-  const bool huge = bytes >= kHuge;
-  const std::size_t size = huge ? (bytes + kHuge - 1) / kHuge * kHuge : bytes;
-  void* p = nullptr;
-  if (posix_memalign(&p, huge ? kHuge : 64, std::max<std::size_t>(size, 64)) != 0) return nullptr;
-  if (huge) madvise(p, size, MADV_HUGEPAGE);
-  return Aligned(p);
-}
 
 }  // namespace
 
@@ -114,8 +99,10 @@ struct Executor::Impl {
   int op_index = 0;
   std::map<std::pair<int, std::string>, int> converted;  // (slot, layout key) -> slot
   int input_slot = -1, output_slot = -1;
-  Aligned arena, scratch;
-  std::vector<Aligned> weight_memory;
+  // In 2 MiB pages where the kernel allows: fewer page faults while loading and on the
+  // first run.
+  AlignedMemory arena, scratch;
+  std::vector<AlignedMemory> weight_memory;
   std::size_t arena_size = 0, scratch_size = 0, weights_size = 0;
   std::string conv_impl;
   // kInt8: per tensor id, its quantization (scale 0: kept in the float type). Tensors
@@ -342,7 +329,7 @@ struct Executor::Impl {
     const tag wtag = op.group == 1 ? tag::oihw : tag::goihw;
     memory user_w = int8 ? memory({wdims, dt::s8, wtag}, engine, w_q.data())
                          : memory({wdims, dt::f32, wtag}, engine, const_cast<float*>(op.weights.data()));
-    weight_memory.push_back(aligned_alloc_huge(pd.weights_desc().get_size()));
+    weight_memory.push_back(allocate_aligned(pd.weights_desc().get_size()));
     if (!weight_memory.back()) throw std::bad_alloc();
     memory w(pd.weights_desc(), engine, weight_memory.back().get());
     dnnl::reorder(user_w, w).execute(stream, user_w, w);
@@ -543,10 +530,10 @@ struct Executor::Impl {
     }
 
     plan_arena();
-    if (arena_size > 0 && !(arena = aligned_alloc_huge(arena_size))) {
+    if (arena_size > 0 && !(arena = allocate_aligned(arena_size))) {
       return resource_exhausted("oneDNN executor: cannot allocate " + std::to_string(arena_size >> 20) + " MiB");
     }
-    if (scratch_size > 0 && !(scratch = aligned_alloc_huge(scratch_size))) {
+    if (scratch_size > 0 && !(scratch = allocate_aligned(scratch_size))) {
       return resource_exhausted("oneDNN executor: cannot allocate the scratchpad");
     }
     for (Slot& s : slots) {
