@@ -18,9 +18,11 @@
 #include "cli/models_command.h"
 #include "core/files.h"
 #include "image/codec.h"
+#include "image/huge_page_mats.h"
 
 int main(int argc, char** argv) {
   using namespace atelier::cli;
+  atelier::image::use_huge_pages_for_large_buffers();
   atelier::install_cleanup_signal_handlers();
   // A reader that goes away (`atelier ... --json | head`) is an EPIPE on write, handled
   // where output is written (cli/batch.h), never a death by signal with files half done.

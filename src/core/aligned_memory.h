@@ -18,4 +18,15 @@ using AlignedMemory = std::unique_ptr<void, FreeAligned>;
 // `bytes` (at least 1) of uninitialised memory; null when out of memory.
 AlignedMemory allocate_aligned(std::size_t bytes);
 
+// Advises the whole 2 MiB pages inside [p, p + bytes) to huge pages (MADV_HUGEPAGE) and
+// leaves the partial pages at either end as they are, so a block costs no memory beyond
+// its own size. For blocks from plain malloc; a no-op below 4 MiB.
+void advise_huge_pages(void* p, std::size_t bytes);
+
+// Returns the whole 4 KiB pages inside [p, p + bytes) of private anonymous memory (ours:
+// allocate_aligned, malloc) to the system (MADV_DONTNEED): a buffer read once can shrink as
+// it is consumed. Those pages read as zeros afterwards; the partial pages at the ends keep
+// their bytes.
+void release_pages(const void* p, std::size_t bytes);
+
 }  // namespace atelier

@@ -1,5 +1,7 @@
 #include "image/image.h"
 
+#include <algorithm>
+
 #include <opencv2/imgproc.hpp>
 
 namespace atelier::image {
@@ -42,10 +44,10 @@ cv::Mat to_rgb_float(const Image& img) {
 
 namespace {
 template <typename T>
-void rgb_row(const cv::Mat& img, int y, float scale, float* out) {
+void rgb_row(const cv::Mat& img, int y, float scale, float* out, int x0, int x1) {
   const T* p = img.ptr<T>(y);
   const int c = img.channels();
-  for (int x = 0; x < img.cols; ++x) {
+  for (int x = x0; x < x1; ++x) {
     if (c >= 3) {
       out[3 * x] = float(p[c * x]) * scale;
       out[3 * x + 1] = float(p[c * x + 1]) * scale;
@@ -57,11 +59,15 @@ void rgb_row(const cv::Mat& img, int y, float scale, float* out) {
 }
 }  // namespace
 
-void read_rgb_row(const cv::Mat& img, int y, float* out) {
+void read_rgb_row(const cv::Mat& img, int y, float* out) { read_rgb_row(img, y, out, 0, img.cols); }
+
+void read_rgb_row(const cv::Mat& img, int y, float* out, int x0, int x1) {
+  x0 = std::max(x0, 0);
+  x1 = std::min(x1, img.cols);
   switch (img.depth()) {
-    case CV_8U: rgb_row<std::uint8_t>(img, y, 1.f / 255.f, out); break;
-    case CV_16U: rgb_row<std::uint16_t>(img, y, 1.f / 65535.f, out); break;
-    default: rgb_row<float>(img, y, 1.f, out); break;
+    case CV_8U: rgb_row<std::uint8_t>(img, y, 1.f / 255.f, out, x0, x1); break;
+    case CV_16U: rgb_row<std::uint16_t>(img, y, 1.f / 65535.f, out, x0, x1); break;
+    default: rgb_row<float>(img, y, 1.f, out, x0, x1); break;
   }
 }
 

@@ -43,5 +43,7 @@ cv::Mat to_rgb_float(const Image& img);
 // Row `y` of an image (gray/RGB/RGBA; 8-bit, 16-bit or float) as RGB floats in [0,1]:
 // `out` receives 3 × cols values. For row-wise full-resolution operations.
 void read_rgb_row(const cv::Mat& img, int y, float* out);
+// Only columns [x0, x1) (clamped to the row), at their places out[3x ...].
+void read_rgb_row(const cv::Mat& img, int y, float* out, int x0, int x1);
 
 }  // namespace atelier::image

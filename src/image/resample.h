@@ -39,6 +39,9 @@ class RowUpsampler {
   RowUpsampler(const cv::Mat& src, cv::Size dst_size, Sampling sampling = Sampling::kHalfPixel);
   // Writes dst row `y` (dst_size.width × channels floats) into `out`. Thread-safe.
   void row(int y, float* out) const;
+  // Only columns [x0, x1) of row `y` (clamped to the row), at their places in `out`
+  // (out[x · channels ...]); the rest of `out` is left as it was.
+  void row(int y, float* out, int x0, int x1) const;
   int channels() const { return src_.channels(); }
 
  private:

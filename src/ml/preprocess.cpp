@@ -8,8 +8,9 @@
 namespace atelier::ml {
 
 Tensor make_input_tensor(const image::Image& img, const Preprocess& pre) {
-  image::Image rgb = image::to_rgb8(img);
-  cv::Mat resized = image::resize_bilinear(rgb.mat(), cv::Size(pre.width, pre.height), pre.sampling);
+  // 8-bit RGB is resized as it is; anything else is converted first (a copy).
+  const cv::Mat rgb = img.mat().type() == CV_8UC3 ? img.mat() : image::to_rgb8(img).mat();
+  cv::Mat resized = image::resize_bilinear(rgb, cv::Size(pre.width, pre.height), pre.sampling);
   Tensor t;
   t.shape = {1, 3, pre.height, pre.width};
   t.data.resize(t.size());

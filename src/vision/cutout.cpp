@@ -28,6 +28,20 @@ cv::Rect subject_bounds(const cv::Mat& alpha, float threshold, int margin) {
   return cv::Rect(int(x0), int(y0), int(x1 - x0), int(y1 - y0));
 }
 
+// Alpha within half an output level of 0 or 1 becomes exactly 0 or 1: the written alpha
+// is the same (it rounds there anyway), and the full-resolution passes after it treat
+// those pixels as background or subject instead of estimating colours for a model's
+// 0.0003 or 0.9996 over the whole photo.
+void snap_to_output_levels(cv::Mat& alpha, int depth) {
+  const float half = depth == CV_16U ? 0.5f / 65535.f : 0.5f / 255.f;
+  cv::parallel_for_(cv::Range(0, alpha.rows), [&](const cv::Range& rows) {
+    for (int y = rows.start; y < rows.end; ++y) {
+      float* a = alpha.ptr<float>(y);
+      for (int x = 0; x < alpha.cols; ++x) a[x] = a[x] < half ? 0.f : a[x] > 1.f - half ? 1.f : a[x];
+    }
+  });
+}
+
 }  // namespace
 
 Result<CutoutResult> cutout(const image::Image& photo, const CutoutOptions& options) {
@@ -59,6 +73,8 @@ Result<CutoutResult> cutout_with_matte(const image::Image& photo, const SubjectM
     own.convertTo(own, CV_32F, scale);
     alpha = alpha.mul(own);
   }
+  const int depth = photo.depth() == CV_16U ? CV_16U : CV_8U;
+  snap_to_output_levels(alpha, depth);
   result.timings.matte = since(t);
 
   result.crop = cv::Rect(0, 0, size.width, size.height);
@@ -83,7 +99,6 @@ Result<CutoutResult> cutout_with_matte(const image::Image& photo, const SubjectM
   const cv::Rect c = result.crop;
   if (!back.image.empty()) back.image = back.image(c);
   if (!back.alpha.empty()) back.alpha = back.alpha(c);
-  const int depth = photo.depth() == CV_16U ? CV_16U : CV_8U;
   cv::Mat out = image::composite_over(fg(c), alpha(c), back, depth, options.background.opaque());
   result.image = image::Image(out);
   result.timings.composite = since(t);

@@ -27,8 +27,10 @@ struct ForegroundOptions {
 };
 
 // photo: gray/RGB/RGBA, 8/16-bit or float; alpha: CV_32FC1 of the photo's size in [0,1].
-// Returns F as 3 channels of the photo's depth (8/16-bit or float), RGB order. Where α = 1
-// F equals the photo.
+// Returns F as 3 channels of the photo's depth (8/16-bit or float), RGB order. F is
+// estimated where 0 < α < 1; where α = 1 it equals the photo, and where α = 0 (F cannot
+// show in any composite) the photo too, so that a full-resolution pass costs only the soft
+// edge.
 cv::Mat estimate_foreground(const image::Image& photo, const cv::Mat& alpha, const ForegroundOptions& options = {});
 
 }  // namespace atelier::vision

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+
 namespace atelier::image {
 namespace {
 
@@ -44,6 +47,39 @@ TEST(Composite, ImageOverColourAndOverImage) {
   photo.image = cv::Mat(2, 2, CV_32FC3, cv::Scalar(0, 0.5, 1));
   cv::Mat mixed = composite_over(fg, alpha, photo, CV_8U, true);
   EXPECT_EQ(mixed.at<cv::Vec3b>(1, 1), cv::Vec3b(64, 159, 255));  // .25 white + .75 (0,.5,1)
+}
+
+TEST(Composite, SolidBackdropsGiveExactlyThePerPixelOver) {
+  // Over a solid colour, opaque and transparent pixels are copied rather than computed;
+  // every pixel must still be what `over` and rounding to nearest give.
+  cv::RNG rng(3);
+  cv::Mat fg(37, 301, CV_8UC3), alpha(37, 301, CV_32F);
+  rng.fill(fg, cv::RNG::UNIFORM, 0, 256);
+  for (int y = 0; y < alpha.rows; ++y) {
+    for (int x = 0; x < alpha.cols; ++x) {
+      const int kind = (x / 7 + y) % 4;  // runs of opaque, transparent and soft pixels
+      alpha.at<float>(y, x) = kind == 0 ? 1.f : kind == 1 ? 0.f : kind == 2 ? rng.uniform(0.f, 1.f) : 1.5f;
+    }
+  }
+  for (const Rgba back : {Rgba{0, 0, 0, 0}, Rgba{0.2f, 0.4f, 0.6f, 1}, Rgba{1, 0.5f, 0, 0.3f}}) {
+    for (bool opaque_out : {false, true}) {
+      if (opaque_out && back.a < 1) continue;
+      const cv::Mat out = composite_over(fg, alpha, Backdrop{back, {}, {}}, CV_8U, opaque_out);
+      const int channels = opaque_out ? 3 : 4;
+      ASSERT_EQ(out.channels(), channels);
+      for (int y = 0; y < fg.rows; ++y) {
+        for (int x = 0; x < fg.cols; ++x) {
+          const cv::Vec3b f = fg.at<cv::Vec3b>(y, x);
+          const Rgba want = over({f[0] / 255.f, f[1] / 255.f, f[2] / 255.f, std::clamp(alpha.at<float>(y, x), 0.f, 1.f)}, back);
+          const float v[4] = {want.r, want.g, want.b, want.a};
+          for (int c = 0; c < channels; ++c) {
+            ASSERT_EQ(int(out.ptr<std::uint8_t>(y)[x * channels + c]), int(std::lround(std::clamp(v[c], 0.f, 1.f) * 255)))
+                << x << "," << y << " channel " << c << " alpha " << alpha.at<float>(y, x);
+          }
+        }
+      }
+    }
+  }
 }
 
 TEST(Composite, ParsesColours) {

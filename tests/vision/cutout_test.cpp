@@ -39,6 +39,30 @@ TEST(Cutout, TransparentRgbaWithTheMatteAsAlpha) {
   EXPECT_EQ(m.at<cv::Vec4b>(40, 100), cv::Vec4b(src[0], src[1], src[2], 255));
 }
 
+TEST(Cutout, AlphaWithinHalfALevelOfOpaqueOrClearIsExactlyThat) {
+  // A model's 0.0009 and 0.9991 write as 0 and 255 anyway; they are snapped before the
+  // colour estimate, so the subject keeps the photo's exact colours.
+  cv::Mat m(100, 200, CV_32F, cv::Scalar(0.0009));
+  m(cv::Rect(60, 20, 80, 50)).setTo(0.9991);
+  m(cv::Rect(0, 90, 200, 10)).setTo(0.5);  // a genuinely soft strip
+  CutoutOptions o = plain();
+  o.decontaminate = true;
+  auto r = cutout_with_matte(photo_rgb(), m, o);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  const cv::Mat& out = r->image.mat();
+  const cv::Mat src = testing::pattern_rgb(200, 100);
+  for (int x = 60; x < 140; x += 5) {
+    const cv::Vec3b s = src.at<cv::Vec3b>(40, x);
+    EXPECT_EQ(out.at<cv::Vec4b>(40, x), cv::Vec4b(s[0], s[1], s[2], 255)) << x;
+    EXPECT_EQ(out.at<cv::Vec4b>(5, x), cv::Vec4b(0, 0, 0, 0)) << x;
+  }
+  EXPECT_EQ(out.at<cv::Vec4b>(95, 100)[3], 128);
+  auto mask = cutout_with_matte(photo_rgb(), m, [&] { CutoutOptions k = o; k.mask_only = true; return k; }());
+  ASSERT_TRUE(mask.ok());
+  EXPECT_EQ(mask->image.mat().at<std::uint8_t>(40, 100), 255);
+  EXPECT_EQ(mask->image.mat().at<std::uint8_t>(5, 100), 0);
+}
+
 TEST(Cutout, TrimWithMarginAndMaskOnly) {
   CutoutOptions o = plain();
   o.trim = true;

@@ -81,5 +81,13 @@ TEST(Foreground, OpaquePixelsKeepThePhotoAndDepthIsKept) {
   EXPECT_LT(f16.at<cv::Vec3w>(100, 150)[1], 26 * 257);
 }
 
+TEST(Foreground, OnlySoftPixelsAreEstimated) {
+  // Where α = 0 F cannot show, so it is left as the photo; soft pixels are estimated.
+  Halo h = make_halo();
+  cv::Mat f = estimate_foreground(h.photo, h.alpha, {});
+  for (int x = 0; x < 130; x += 9) EXPECT_EQ(f.at<cv::Vec3b>(60, x), h.photo.mat().at<cv::Vec3b>(60, x)) << x;
+  EXPECT_NE(f.at<cv::Vec3b>(60, 150), h.photo.mat().at<cv::Vec3b>(60, 150));  // soft: the green is removed
+}
+
 }  // namespace
 }  // namespace atelier::vision
