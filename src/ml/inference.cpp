@@ -193,12 +193,15 @@ Result<std::unique_ptr<onednn::Executor>> compile_onednn(const fs::path& onnx, c
     }
     for (const auto& [name, r] : manifest.int8_calibration.input_ranges) options.input_ranges[name] = {r.first, r.second};
   }
-  // The ONNX model and the graph's copy of the weights live only while compiling.
-  ATELIER_ASSIGN_OR_RETURN(onnx::ModelProto model, load_onnx(onnx));
-  const onednn::Dims dims{1, 3, manifest.preprocess.height, manifest.preprocess.width};
-  Result<onednn::Graph> graph = onednn::build_graph(std::move(model), manifest.input, dims, manifest.postprocess.output);
+  // The file's bytes (parsed without copying the weights) and the graph's copy of the
+  // weights live only while compiling.
+  Result<onednn::Graph> graph = internal_error("not built");
+  {
+    ATELIER_ASSIGN_OR_RETURN(OnnxView view, load_onnx_view(onnx));
+    const onednn::Dims dims{1, 3, manifest.preprocess.height, manifest.preprocess.width};
+    graph = onednn::build_graph(std::move(view), manifest.input, dims, manifest.postprocess.output);
+  }
   if (!graph.ok()) return graph.status().with_context(onnx.string());
-  model = onnx::ModelProto();
   Result<std::unique_ptr<onednn::Executor>> compiled = onednn::Executor::compile(std::move(*graph), options);
   if (!compiled.ok()) return compiled.status().with_context(onnx.string());
   return std::move(*compiled);

@@ -13,6 +13,8 @@
 
 #include "core/subprocess.h"
 #include "ml/onednn/graph.h"
+#include "ml/onnx_convert.h"
+#include "ml/onnx_view.h"
 #include "support/onednn_checks.h"
 #include "support/onnx_builder.h"
 #include "support/test_support.h"
@@ -462,6 +464,47 @@ TEST(OneDnnExecutor, ABuildThatConsumesTheModelGivesTheSameGraph) {
   for (const auto& t : m.proto.graph().initializer()) had += t.ByteSizeLong();
   EXPECT_EQ(left, 0u);
   EXPECT_GT(had, std::size_t(4) * 32 * 32 * 9);  // the kept model is untouched
+}
+
+// From an OnnxView the convolutions read their weights in place, in the file's bytes,
+// and the graph and its results are the same as from the parsed model.
+TEST(OneDnnExecutor, ABuildFromAViewReadsTheWeightsInPlaceAndGivesTheSameResults) {
+  Model m = unet_block();
+  atelier::testing::store_floats_as_raw_data(m.proto);  // as exported models hold their weights
+  auto kept = build_graph(m.proto, "x", {1, 3, 128, 96}, "y");
+  ASSERT_TRUE(kept.ok());
+  const std::vector<std::uint8_t> bytes = *ml::serialize_onnx(m.proto);
+  atelier::LargeBuffer buffer;
+  buffer.resize(bytes.size());
+  std::memcpy(buffer.data(), bytes.data(), bytes.size());
+  auto view = ml::parse_onnx_view(std::move(buffer));
+  ASSERT_TRUE(view.ok());
+  auto viewed = build_graph(std::move(*view), "x", {1, 3, 128, 96}, "y");
+  ASSERT_TRUE(viewed.ok()) << viewed.status().message();
+  ASSERT_NE(viewed->storage, nullptr);
+  ASSERT_EQ(viewed->ops.size(), kept->ops.size());
+  int in_place = 0;
+  for (std::size_t i = 0; i < kept->ops.size(); ++i) {
+    const Op& a = viewed->ops[i];
+    const Op& b = kept->ops[i];
+    in_place += !a.weight_view.empty();
+    const std::vector<float> got(a.weight_data().begin(), a.weight_data().end());
+    EXPECT_EQ(got, b.weights) << b.name;
+    EXPECT_EQ(a.bias, b.bias) << b.name;
+  }
+  EXPECT_EQ(in_place, 5);  // every convolution
+  std::vector<float> input(3 * 128 * 96);
+  std::mt19937 rng(4);
+  std::uniform_real_distribution<float> u(-1.f, 1.f);
+  for (float& v : input) v = u(rng);
+  Graph copy = *viewed;  // a second graph on the same bytes: the first compile must leave them
+  auto e1 = Executor::compile(std::move(*viewed), {});
+  auto e2 = Executor::compile(std::move(copy), {});
+  auto e0 = Executor::compile(std::move(*kept), {});
+  ASSERT_TRUE(e0.ok() && e1.ok() && e2.ok());
+  const std::vector<float> want = *(*e0)->run(input.data());
+  EXPECT_EQ(*(*e1)->run(input.data()), want);
+  EXPECT_EQ(*(*e2)->run(input.data()), want);
 }
 
 TEST(OneDnnExecutor, ErrorsNameTheNode) {

@@ -53,6 +53,16 @@ inline TensorProto f32_tensor(const std::string& name, const std::vector<std::in
   return t;
 }
 
+// Every FLOAT initializer's float_data moved into raw_data (little-endian bytes), as
+// exporters store weights.
+inline void store_floats_as_raw_data(ModelProto& m) {
+  for (TensorProto& t : *m.mutable_graph()->mutable_initializer()) {
+    if (t.data_type() != kF32 || t.float_data_size() == 0) continue;
+    t.set_raw_data(std::string(reinterpret_cast<const char*>(t.float_data().data()), std::size_t(t.float_data_size()) * 4));
+    t.clear_float_data();
+  }
+}
+
 inline TensorProto i64_tensor(const std::string& name, const std::vector<std::int64_t>& dims,
                        const std::vector<std::int64_t>& values) {
   TensorProto t;

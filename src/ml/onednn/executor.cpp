@@ -27,6 +27,15 @@ const char* precision_name(Precision p) {
 
 namespace {
 
+// An op's fp32 weights are no longer needed: its own copy freed, and with `release` the
+// pages of the model file's bytes it read in place returned to the system
+// (Op::weight_view; only when no other copy of the graph shares those bytes).
+void drop_weights(Op& op, bool release) {
+  std::vector<float>().swap(op.weights);
+  if (release && !op.weight_view.empty()) release_pages(op.weight_view.data(), op.weight_view.size_bytes());
+  op.weight_view = {};
+}
+
 using dnnl::memory;
 using tag = memory::format_tag;
 using dt = memory::data_type;
@@ -267,14 +276,15 @@ struct Executor::Impl {
       // weights keep to 7 bits: oneDNN halves them itself for s8 inputs (with its
       // compensation), not for u8 ones, so those get ±63 here.
       const float qmax = has_int8_vnni() || qin.type == dt::s8 ? 127.f : 63.f;
-      const std::size_t per = op.weights.size() / std::size_t(oc);
-      w_q.resize(op.weights.size());
+      const std::span<const float> weights = op.weight_data();
+      const std::size_t per = weights.size() / std::size_t(oc);
+      w_q.resize(weights.size());
       for (std::size_t o = 0; o < std::size_t(oc); ++o) {
         float m = 0;
-        for (std::size_t i = 0; i < per; ++i) m = std::max(m, std::fabs(op.weights[o * per + i]));
+        for (std::size_t i = 0; i < per; ++i) m = std::max(m, std::fabs(weights[o * per + i]));
         w_scale[o] = m > 0 ? qmax / m : 1.f;
         for (std::size_t i = 0; i < per; ++i) {
-          w_q[o * per + i] = std::int8_t(std::lround(std::clamp(op.weights[o * per + i] * w_scale[o], -qmax, qmax)));
+          w_q[o * per + i] = std::int8_t(std::lround(std::clamp(weights[o * per + i] * w_scale[o], -qmax, qmax)));
         }
       }
       ++int8_convs;
@@ -328,7 +338,7 @@ struct Executor::Impl {
     // the bias in the int32 sum's units, s_in · s_w[o]).
     const tag wtag = op.group == 1 ? tag::oihw : tag::goihw;
     memory user_w = int8 ? memory({wdims, dt::s8, wtag}, engine, w_q.data())
-                         : memory({wdims, dt::f32, wtag}, engine, const_cast<float*>(op.weights.data()));
+                         : memory({wdims, dt::f32, wtag}, engine, const_cast<float*>(op.weight_data().data()));
     weight_memory.push_back(allocate_aligned(pd.weights_desc().get_size()));
     if (!weight_memory.back()) throw std::bad_alloc();
     memory w(pd.weights_desc(), engine, weight_memory.back().get());
@@ -339,7 +349,7 @@ struct Executor::Impl {
     stream.wait();
     weights_size += pd.weights_desc().get_size() + b_md.get_size();
     // In oneDNN's memory now: drop the graph's copy at once (the peak holds one at a time).
-    std::vector<float>().swap(op.weights);
+    drop_weights(op, graph.storage.use_count() == 1);
     std::vector<float>().swap(op.bias);
     std::vector<std::int8_t>().swap(w_q);
 
@@ -525,7 +535,7 @@ struct Executor::Impl {
     add_reorder(slot_of[std::size_t(graph.output)], output_slot, "output");
     // Weights are in oneDNN's memory now: drop the ONNX copies.
     for (Op& op : graph.ops) {
-      std::vector<float>().swap(op.weights);
+      drop_weights(op, graph.storage.use_count() == 1);
       std::vector<float>().swap(op.bias);
     }
 

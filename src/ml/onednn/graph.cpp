@@ -6,7 +6,10 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <unordered_map>
+
+#include "core/aligned_memory.h"
 
 namespace atelier::ml::onednn {
 namespace {
@@ -18,6 +21,7 @@ struct Value {
   std::vector<std::int64_t> dims;    // constant's dims
   std::vector<std::int64_t> ints;    // integer constant
   std::vector<float> floats;         // float constant
+  std::span<const float> view;       // ... or, for a Conv's weights only, in the model file's bytes
   bool is_float = false;
   bool constant() const { return tensor < 0; }
   std::int64_t count() const { return is_float ? std::int64_t(floats.size()) : std::int64_t(ints.size()); }
@@ -29,7 +33,7 @@ Status unsupported(const onnx::NodeProto& n, const std::string& why) {
 }
 
 template <typename T>
-bool read_raw(const std::string& raw, std::int64_t count, std::vector<T>& out) {
+bool read_raw(std::span<const std::uint8_t> raw, std::int64_t count, std::vector<T>& out) {
   if (std::int64_t(raw.size()) != count * std::int64_t(sizeof(T))) return false;
   if (reinterpret_cast<std::uintptr_t>(raw.data()) % alignof(T) == 0) {
     const T* p = reinterpret_cast<const T*>(raw.data());  // no zero-filling of large weights first
@@ -41,16 +45,26 @@ bool read_raw(const std::string& raw, std::int64_t count, std::vector<T>& out) {
   return true;
 }
 
-Result<Value> constant_from_tensor(const onnx::TensorProto& t) {
-  Value v;
+std::span<const std::uint8_t> own_raw_data(const onnx::TensorProto& t) {
+  return {reinterpret_cast<const std::uint8_t*>(t.raw_data().data()), t.raw_data().size()};
+}
+
+// `raw`: the tensor's raw_data (its own field, or kept outside it by an OnnxView).
+// The tensor's dims and element count, checked.
+Result<std::int64_t> tensor_dims(const onnx::TensorProto& t, std::vector<std::int64_t>& dims) {
   std::int64_t count = 1;
   for (auto d : t.dims()) {
     if (d < 0 || d > (std::int64_t(1) << 31)) return invalid_argument("tensor '" + t.name() + "' has a bad dimension");
-    v.dims.push_back(d);
+    dims.push_back(d);
     count *= d;
     if (count > (std::int64_t(1) << 31)) return invalid_argument("tensor '" + t.name() + "' is too large");
   }
-  const std::string& raw = t.raw_data();
+  return count;
+}
+
+Result<Value> constant_from_tensor(const onnx::TensorProto& t, std::span<const std::uint8_t> raw) {
+  Value v;
+  ATELIER_ASSIGN_OR_RETURN(const std::int64_t count, tensor_dims(t, v.dims));
   switch (t.data_type()) {
     case onnx::TensorProto::FLOAT: {
       v.is_float = true;
@@ -119,9 +133,11 @@ class Importer {
  public:
   // `consume`: the model is the caller's to give up, so each initializer's bytes are freed
   // once converted (one copy of the weights at a time, not two).
+  // `view`: where the initializers' raw_data is (null: in the model itself).
   Importer(const onnx::ModelProto& model, const std::string& input, Dims input_dims, const std::string& output,
-           bool consume)
-      : model_(model), input_name_(input), input_dims_(input_dims), output_name_(output), consume_(consume) {}
+           bool consume, const OnnxView* view = nullptr)
+      : model_(model), input_name_(input), input_dims_(input_dims), output_name_(output), consume_(consume),
+        view_(view) {}
 
   Result<Graph> run() {
     const auto& g = model_.graph();
@@ -192,12 +208,37 @@ class Importer {
     const std::string& name = n.input(index);
     if (auto it = values_.find(name); it != values_.end()) return &it->second;
     if (auto it = initializers_.find(name); it != initializers_.end()) {
-      ATELIER_ASSIGN_OR_RETURN(Value v, constant_from_tensor(*it->second));
-      if (consume_) onnx::TensorProto().Swap(const_cast<onnx::TensorProto*>(it->second));  // frees its data
+      const std::span<const std::uint8_t> raw = view_ ? view_->raw_data(*it->second) : own_raw_data(*it->second);
+      ATELIER_ASSIGN_OR_RETURN(Value v, constant_from_tensor(*it->second, raw));
+      if (consume_) {
+        if (view_ && view_->raw.count(it->second)) release_pages(raw.data(), raw.size());  // the file's bytes
+        onnx::TensorProto().Swap(const_cast<onnx::TensorProto*>(it->second));  // frees its data
+      }
       return &(values_[name] = std::move(v));
     }
     return unsupported(n, "input '" + name + "' is not produced by any node");
   }
+  // A Conv's weights: read in place (a view into the file's bytes, no copy) when they are
+  // float raw data of an OnnxView, aligned, and this node is their only reader; else get().
+  Result<const Value*> conv_weights(const onnx::NodeProto& n) {
+    if (!view_ || n.input_size() < 2 || uses_[n.input(1)] != 1 || values_.count(n.input(1))) return get(n, 1);
+    auto it = initializers_.find(n.input(1));
+    if (it == initializers_.end() || !view_->raw.count(it->second)) return get(n, 1);
+    const onnx::TensorProto& t = *it->second;
+    const std::span<const std::uint8_t> raw = view_->raw_data(t);
+    if (t.data_type() != onnx::TensorProto::FLOAT || reinterpret_cast<std::uintptr_t>(raw.data()) % alignof(float) != 0) {
+      return get(n, 1);
+    }
+    Value v;
+    v.is_float = true;
+    ATELIER_ASSIGN_OR_RETURN(const std::int64_t count, tensor_dims(t, v.dims));
+    if (std::int64_t(raw.size()) != count * std::int64_t(sizeof(float))) {
+      return invalid_argument("tensor '" + t.name() + "': raw data size mismatch");
+    }
+    v.view = {reinterpret_cast<const float*>(raw.data()), std::size_t(count)};
+    return &(values_[n.input(1)] = std::move(v));
+  }
+
   Result<const Value*> tensor_input(const onnx::NodeProto& n, int index) {
     ATELIER_ASSIGN_OR_RETURN(const Value* v, get(n, index));
     if (!v || v->constant()) return unsupported(n, "input " + std::to_string(index) + " must be a computed tensor");
@@ -258,7 +299,7 @@ class Importer {
   Status import_constant(const onnx::NodeProto& n) {
     const auto* a = attr(n, "value");
     if (a && a->has_t()) {
-      ATELIER_ASSIGN_OR_RETURN(Value v, constant_from_tensor(a->t()));
+      ATELIER_ASSIGN_OR_RETURN(Value v, constant_from_tensor(a->t(), own_raw_data(a->t())));
       set_output(n, std::move(v));
       return {};
     }
@@ -382,7 +423,7 @@ class Importer {
 
   Status import_conv(const onnx::NodeProto& n) {
     ATELIER_ASSIGN_OR_RETURN(const Value* x, tensor_input(n, 0));
-    ATELIER_ASSIGN_OR_RETURN(const Value* w, get(n, 1));
+    ATELIER_ASSIGN_OR_RETURN(const Value* w, conv_weights(n));
     if (!w || !w->constant() || !w->is_float || w->dims.size() != 4) {
       return unsupported(n, "weights must be a 4-D float initializer (2-D convolutions only)");
     }
@@ -436,7 +477,8 @@ class Importer {
     out.w = (in.w + op.pad[1] + op.pad[3] - ((op.kw - 1) * op.dilation[1] + 1)) / op.stride[1] + 1;
     if (out.h < 1 || out.w < 1) return unsupported(n, "the kernel is larger than the padded input");
     // Weights read by this node alone move into the op (no second copy).
-    if (uses_[n.input(1)] == 1) op.weights = std::move(const_cast<Value*>(w)->floats);
+    if (!w->view.empty()) op.weight_view = w->view;
+    else if (uses_[n.input(1)] == 1) op.weights = std::move(const_cast<Value*>(w)->floats);
     else op.weights = w->floats;
     if (b) {
       if (!b->constant() || !b->is_float || b->count() != out_c) return unsupported(n, "bias must be a float initializer");
@@ -466,6 +508,10 @@ class Importer {
       return unsupported(n, "parameters do not match the channels");
     }
     const float eps = attr_float(n, "epsilon", 1e-5f);
+    if (!conv->weight_view.empty()) {  // changed here, so copied out of the file's bytes
+      conv->weights.assign(conv->weight_view.begin(), conv->weight_view.end());
+      conv->weight_view = {};
+    }
     const std::size_t per_out = conv->weights.size() / c;
     for (std::size_t o = 0; o < c; ++o) {
       const float k = scale[o] / std::sqrt(var[o] + eps);
@@ -754,6 +800,7 @@ class Importer {
   std::string output_name_;
   int opset_ = 13;
   bool consume_ = false;
+  const OnnxView* view_ = nullptr;
   std::unordered_map<std::string, int> uses_;  // how many node inputs name each value
   Graph graph_;
   std::unordered_map<std::string, const onnx::TensorProto*> initializers_;
@@ -771,6 +818,13 @@ Result<Graph> build_graph(const onnx::ModelProto& model, const std::string& inpu
 Result<Graph> build_graph(onnx::ModelProto&& model, const std::string& input, Dims input_dims,
                           const std::string& output) {
   return Importer(model, input, input_dims, output, /*consume=*/true).run();
+}
+
+Result<Graph> build_graph(OnnxView&& view, const std::string& input, Dims input_dims, const std::string& output) {
+  auto storage = std::make_shared<OnnxView>(std::move(view));
+  Result<Graph> graph = Importer(storage->model, input, input_dims, output, /*consume=*/true, storage.get()).run();
+  if (graph.ok()) graph->storage = std::move(storage);
+  return graph;
 }
 
 }  // namespace atelier::ml::onednn

@@ -10,12 +10,15 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
 #include <onnx/onnx_pb.h>
 
 #include "core/status.h"
+#include "ml/onnx_view.h"
 
 namespace atelier::ml::onednn {
 
@@ -44,6 +47,11 @@ struct Op {
   std::array<int, 2> stride{1, 1}, dilation{1, 1};
   std::array<int, 4> pad{0, 0, 0, 0};  // top, left, bottom, right (pools: bottom/right include ceil_mode)
   std::vector<float> weights, bias;
+  // kConv weights read in place instead (build_graph from an OnnxView: the model file's
+  // bytes, kept alive by Graph::storage; `weights` is then empty). Private memory, so the
+  // executor may release its pages once it has reordered them.
+  std::span<const float> weight_view;
+  std::span<const float> weight_data() const { return weight_view.empty() ? std::span<const float>(weights) : weight_view; }
   std::vector<PostOp> post;
   // kResize: true for linear (half-pixel centres), false for nearest.
   bool linear = true;
@@ -54,6 +62,7 @@ struct Op {
 };
 
 struct Graph {
+  std::shared_ptr<const void> storage;  // what the ops' weight views point into (or null)
   std::vector<Dims> tensors;  // shape of every tensor id
   std::vector<Op> ops;        // in execution order
   int input = -1, output = -1;
@@ -71,5 +80,9 @@ Result<Graph> build_graph(const onnx::ModelProto& model, const std::string& inpu
 // values, so the weights are held once while building, not twice.
 Result<Graph> build_graph(onnx::ModelProto&& model, const std::string& input, Dims input_dims,
                           const std::string& output);
+// The same from a view (ml/onnx_view.h), giving it up: Conv weights are read in place
+// (Op::weight_view, the file's bytes kept by Graph::storage until the graph goes), the
+// other initializers' pages are returned to the system as the graph takes their values.
+Result<Graph> build_graph(OnnxView&& view, const std::string& input, Dims input_dims, const std::string& output);
 
 }  // namespace atelier::ml::onednn
