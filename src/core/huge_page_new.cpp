@@ -25,6 +25,7 @@ constexpr std::size_t kLarge = std::size_t(2) << 20;
 
 void enable_huge_page_new() { g_enabled.store(ATELIER_REPLACE_NEW != 0, std::memory_order_relaxed); }
 bool huge_page_new_enabled() { return g_enabled.load(std::memory_order_relaxed); }
+bool huge_page_new_replaced() { return ATELIER_REPLACE_NEW != 0; }
 
 }  // namespace atelier
 

@@ -12,5 +12,7 @@ namespace atelier {
 
 void enable_huge_page_new();
 bool huge_page_new_enabled();
+// Whether this build replaces operator new at all (false under AddressSanitizer).
+bool huge_page_new_replaced();
 
 }  // namespace atelier

@@ -10,13 +10,14 @@
 #include <cstdio>
 #include <string>
 
-#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgcodecs.hpp>  // the IMWRITE_* constants only: the codecs are opened on use
 #include <opencv2/imgproc.hpp>
 
 #include "core/files.h"
 #include "core/limits.h"
 #include "image/color_profile.h"
 #include "image/jpeg_decode.h"
+#include "image/opencv_codecs.h"
 #include "image/png_encode.h"
 #include "image/webp_decode.h"
 
@@ -110,13 +111,15 @@ Result<Image> decode_image(std::span<const std::uint8_t> bytes, const DecodeLimi
   } else {
     // PNG, TIFF and BMP: OpenCV picks its decoder by the same magic bytes probe_image
     // checked, so these bytes never reach another decoder.
-    try {
-      cv::Mat buf(1, int(bytes.size()), CV_8U, const_cast<std::uint8_t*>(bytes.data()));
+    Result<cv::Mat> opencv = [&] {
       MutedStderr muted;
-      decoded = cv::imdecode(buf, cv::IMREAD_UNCHANGED);
-    } catch (const cv::Exception& e) {
+      return detail::opencv_imdecode(bytes);
+    }();
+    if (!opencv.ok()) {
+      if (opencv.status().code() != StatusCode::kInvalidArgument) return opencv.status();  // no module
       return invalid_argument("corrupt or truncated " + kind + " image (decoder error)");
     }
+    decoded = std::move(*opencv);
   }
   if (decoded.empty()) return invalid_argument("corrupt or truncated " + kind + " image (decoder failed)");
   if (decoded.cols != header.width || decoded.rows != header.height) {
@@ -182,13 +185,7 @@ Result<std::vector<std::uint8_t>> encode_image(const Image& img, Format format, 
     rows.row = [&m, row_bytes](int y, std::uint8_t* dst) { std::memcpy(dst, m.ptr<std::uint8_t>(y), row_bytes); };
     return encode_png(rows, kPngLevel);
   }
-  std::vector<std::uint8_t> out;
-  try {
-    if (!cv::imencode(ext, swap_red_blue(m), out, params)) return internal_error(ext + " encoder failed");
-  } catch (const cv::Exception& e) {
-    return internal_error(ext + " encoder failed: " + e.err);
-  }
-  return out;
+  return detail::opencv_imencode(ext, swap_red_blue(m), params);
 }
 
 Status write_image(const std::filesystem::path& path, const Image& img, const EncodeOptions& options) {

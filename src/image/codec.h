@@ -1,5 +1,5 @@
-// Reading and writing images: JPEG, PNG, WebP, TIFF and BMP through OpenCV's imgcodecs,
-// with limits checked before any pixel is decoded, EXIF orientation applied, embedded ICC
+// Reading and writing images: JPEG and WebP through libjpeg and libwebp, PNG, TIFF and BMP
+// through OpenCV's imgcodecs (opened on first use, opencv_codecs.h), with limits checked before any pixel is decoded, EXIF orientation applied, embedded ICC
 // profiles converted to sRGB (color_profile.h), and atomic output. Decoded images keep their bit depth (8/16-bit, float TIFF) and channel count
 // (gray, RGB, RGBA), in RGB(A) order.
 #pragma once
