@@ -505,6 +505,25 @@ TEST(OneDnnExecutor, ABuildFromAViewReadsTheWeightsInPlaceAndGivesTheSameResults
   const std::vector<float> want = *(*e0)->run(input.data());
   EXPECT_EQ(*(*e1)->run(input.data()), want);
   EXPECT_EQ(*(*e2)->run(input.data()), want);
+
+  // Alone on its bytes, a compile returns their pages once the weights are reordered: a
+  // whole page inside a convolution's weights reads as zeros afterwards.
+  atelier::LargeBuffer again;
+  again.resize(bytes.size());
+  std::memcpy(again.data(), bytes.data(), bytes.size());
+  auto view2 = ml::parse_onnx_view(std::move(again));
+  ASSERT_TRUE(view2.ok());
+  auto alone = build_graph(std::move(*view2), "x", {1, 3, 128, 96}, "y");
+  ASSERT_TRUE(alone.ok());
+  const std::span<const float> w = alone->ops[1].weight_view;  // conv_a: 32·32·9 floats, 36 KiB
+  ASSERT_GE(w.size_bytes(), std::size_t(3) * 4096);
+  const auto page = (reinterpret_cast<std::uintptr_t>(w.data()) + 4095) & ~std::uintptr_t(4095);
+  const auto* inside = reinterpret_cast<const std::uint8_t*>(page);
+  EXPECT_NE(std::count(inside, inside + 4096, std::uint8_t(0)), 4096);  // real weights before
+  auto e3 = Executor::compile(std::move(*alone), {});
+  ASSERT_TRUE(e3.ok());
+  EXPECT_EQ(std::count(inside, inside + 4096, std::uint8_t(0)), 4096);  // released
+  EXPECT_EQ(*(*e3)->run(input.data()), want);
 }
 
 TEST(OneDnnExecutor, ErrorsNameTheNode) {

@@ -823,7 +823,10 @@ Result<Graph> build_graph(onnx::ModelProto&& model, const std::string& input, Di
 Result<Graph> build_graph(OnnxView&& view, const std::string& input, Dims input_dims, const std::string& output) {
   auto storage = std::make_shared<OnnxView>(std::move(view));
   Result<Graph> graph = Importer(storage->model, input, input_dims, output, /*consume=*/true, storage.get()).run();
-  if (graph.ok()) graph->storage = std::move(storage);
+  if (graph.ok()) {
+    graph->storage_bytes = {storage->bytes.data(), storage->bytes.size()};
+    graph->storage = std::move(storage);
+  }
   return graph;
 }
 

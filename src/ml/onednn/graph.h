@@ -62,7 +62,8 @@ struct Op {
 };
 
 struct Graph {
-  std::shared_ptr<const void> storage;  // what the ops' weight views point into (or null)
+  std::shared_ptr<const void> storage;        // what the ops' weight views point into (or null) ...
+  std::span<const std::uint8_t> storage_bytes;  // ... its bytes: private memory the executor may release
   std::vector<Dims> tensors;  // shape of every tensor id
   std::vector<Op> ops;        // in execution order
   int input = -1, output = -1;
