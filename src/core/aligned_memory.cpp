@@ -8,7 +8,7 @@
 namespace atelier {
 
 AlignedMemory allocate_aligned(std::size_t bytes) {
-  constexpr std::size_t kHuge = std::size_t(2) << 20;
+  constexpr std::size_t kHuge = kHugePageBytes;
   const bool huge = bytes >= kHuge;
   const std::size_t size = huge ? (bytes + kHuge - 1) / kHuge * kHuge : std::max<std::size_t>(bytes, 64);
   void* p = nullptr;
@@ -20,7 +20,7 @@ AlignedMemory allocate_aligned(std::size_t bytes) {
 void advise_huge_pages(void* p, std::size_t bytes) {
   // From the block's first 4 KiB page to its end: the kernel maps a 2 MiB page only where
   // a whole aligned 2 MiB range lies inside the advised range, so neighbours are untouched.
-  if (bytes < (std::size_t(2) << 20)) return;
+  if (bytes < kHugePageBytes) return;
   const std::uintptr_t begin = reinterpret_cast<std::uintptr_t>(p) & ~std::uintptr_t(4095);
   const std::uintptr_t end = reinterpret_cast<std::uintptr_t>(p) + bytes;
   ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);

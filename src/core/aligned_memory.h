@@ -15,12 +15,15 @@ struct FreeAligned {
 };
 using AlignedMemory = std::unique_ptr<void, FreeAligned>;
 
+// The huge page size this code aims at (x86-64's 2 MiB PMD pages).
+inline constexpr std::size_t kHugePageBytes = std::size_t(2) << 20;
+
 // `bytes` (at least 1) of uninitialised memory; null when out of memory.
 AlignedMemory allocate_aligned(std::size_t bytes);
 
 // Advises the whole 2 MiB pages inside [p, p + bytes) to huge pages (MADV_HUGEPAGE) and
 // leaves the partial pages at either end as they are, so a block costs no memory beyond
-// its own size. For blocks from plain malloc; a no-op below 4 MiB.
+// its own size. For blocks from plain malloc; a no-op below kHugePageBytes.
 void advise_huge_pages(void* p, std::size_t bytes);
 
 // Returns the whole 4 KiB pages inside [p, p + bytes) of private anonymous memory (ours:

@@ -20,7 +20,6 @@
 namespace atelier {
 namespace {
 std::atomic<bool> g_enabled{false};
-constexpr std::size_t kLarge = std::size_t(2) << 20;
 }  // namespace
 
 void enable_huge_page_new() { g_enabled.store(ATELIER_REPLACE_NEW != 0, std::memory_order_relaxed); }
@@ -37,7 +36,7 @@ void* operator new(std::size_t n) {
   for (;;) {
     void* p = std::malloc(n ? n : 1);
     if (p) {
-      if (n >= atelier::kLarge && atelier::huge_page_new_enabled()) atelier::advise_huge_pages(p, n);
+      if (atelier::huge_page_new_enabled()) atelier::advise_huge_pages(p, n);  // blocks of 2 MiB or more
       return p;
     }
     std::new_handler handler = std::get_new_handler();

@@ -10,8 +10,6 @@
 namespace atelier::image {
 namespace {
 
-constexpr std::size_t kLarge = std::size_t(2) << 20;
-
 // Mat data from allocate_aligned when large. Each UMatData records the allocator that made
 // it (currAllocator), so blocks handed to OpenCV's standard allocator return there.
 class HugePageAllocator final : public cv::MatAllocator {
@@ -26,7 +24,7 @@ class HugePageAllocator final : public cv::MatAllocator {
       if (step) step[i] = total;
       total *= std::size_t(sizes[i]);
     }
-    if (total < kLarge) return std_allocator->allocate(dims, sizes, type, nullptr, step, flags, usage);
+    if (total < kHugePageBytes) return std_allocator->allocate(dims, sizes, type, nullptr, step, flags, usage);
     void* block = nullptr;
     if (::posix_memalign(&block, 64, total) != 0) CV_Error(cv::Error::StsNoMem, "out of memory");
     advise_huge_pages(block, total);

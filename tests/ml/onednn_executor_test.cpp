@@ -474,10 +474,7 @@ TEST(OneDnnExecutor, ABuildFromAViewReadsTheWeightsInPlaceAndGivesTheSameResults
   auto kept = build_graph(m.proto, "x", {1, 3, 128, 96}, "y");
   ASSERT_TRUE(kept.ok());
   const std::vector<std::uint8_t> bytes = *ml::serialize_onnx(m.proto);
-  atelier::LargeBuffer buffer;
-  buffer.resize(bytes.size());
-  std::memcpy(buffer.data(), bytes.data(), bytes.size());
-  auto view = ml::parse_onnx_view(std::move(buffer));
+  auto view = ml::parse_onnx_view(atelier::testing::large_buffer(bytes));
   ASSERT_TRUE(view.ok());
   auto viewed = build_graph(std::move(*view), "x", {1, 3, 128, 96}, "y");
   ASSERT_TRUE(viewed.ok()) << viewed.status().message();
@@ -508,10 +505,7 @@ TEST(OneDnnExecutor, ABuildFromAViewReadsTheWeightsInPlaceAndGivesTheSameResults
 
   // Alone on its bytes, a compile returns their pages once the weights are reordered: a
   // whole page inside a convolution's weights reads as zeros afterwards.
-  atelier::LargeBuffer again;
-  again.resize(bytes.size());
-  std::memcpy(again.data(), bytes.data(), bytes.size());
-  auto view2 = ml::parse_onnx_view(std::move(again));
+  auto view2 = ml::parse_onnx_view(atelier::testing::large_buffer(bytes));
   ASSERT_TRUE(view2.ok());
   auto alone = build_graph(std::move(*view2), "x", {1, 3, 128, 96}, "y");
   ASSERT_TRUE(alone.ok());

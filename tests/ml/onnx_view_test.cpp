@@ -8,18 +8,12 @@
 
 #include "ml/onnx_convert.h"
 #include "support/onnx_builder.h"
+#include "support/test_support.h"
 
 namespace atelier::ml {
 namespace {
 
 using namespace atelier::testing;
-
-LargeBuffer buffer_of(const std::vector<std::uint8_t>& bytes) {
-  LargeBuffer b;
-  b.resize(bytes.size());
-  std::memcpy(b.data(), bytes.data(), bytes.size());
-  return b;
-}
 
 // Initializers of several kinds and sizes (odd lengths shift the ones after them), one
 // without raw_data, and a node after them.
@@ -49,7 +43,7 @@ TEST(OnnxView, SameModelAsAFullParseWithTheRawBytesInPlace) {
   const std::vector<std::uint8_t> bytes = mixed_model();
   auto full = parse_onnx(bytes);
   ASSERT_TRUE(full.ok());
-  auto view = parse_onnx_view(buffer_of(bytes));
+  auto view = parse_onnx_view(large_buffer(bytes));
   ASSERT_TRUE(view.ok()) << view.status().message();
   const auto& got = view->model.graph().initializer();
   const auto& want = full->graph().initializer();
@@ -62,7 +56,9 @@ TEST(OnnxView, SameModelAsAFullParseWithTheRawBytesInPlace) {
     if (!raw.empty()) {
       EXPECT_GE(raw.data(), view->bytes.data());
       EXPECT_LE(raw.data() + raw.size(), view->bytes.data() + view->bytes.size());
-      if (raw.size() >= 128) EXPECT_EQ(reinterpret_cast<std::uintptr_t>(raw.data()) % 4, 0u) << got[i].name();
+      if (raw.size() >= 128) {
+        EXPECT_EQ(reinterpret_cast<std::uintptr_t>(raw.data()) % 4, 0u) << got[i].name();
+      }
       rebuilt.mutable_graph()->mutable_initializer(i)->set_raw_data(raw.data(), raw.size());
     }
   }
@@ -75,13 +71,13 @@ TEST(OnnxView, MalformedBytesAreRejected) {
   const std::vector<std::uint8_t> bytes = mixed_model();
   const std::string want = "not an ONNX model (protobuf parse failed)";
   std::vector<std::uint8_t> cut(bytes.begin(), bytes.begin() + std::ptrdiff_t(bytes.size() * 2 / 3));
-  EXPECT_EQ(parse_onnx_view(buffer_of(cut)).status().message(), want);
-  EXPECT_EQ(parse_onnx_view(buffer_of({0x0b, 0x00})).status().message(), want);   // a group (wire type 3)
-  EXPECT_EQ(parse_onnx_view(buffer_of({0x3a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}))
+  EXPECT_EQ(parse_onnx_view(large_buffer(cut)).status().message(), want);
+  EXPECT_EQ(parse_onnx_view(large_buffer({0x0b, 0x00})).status().message(), want);   // a group (wire type 3)
+  EXPECT_EQ(parse_onnx_view(large_buffer({0x3a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}))
                 .status()
                 .message(),
             want);  // a length past the end (and an over-long varint)
-  EXPECT_EQ(parse_onnx_view(buffer_of({0x08, 0x07})).status().message(), "not an ONNX model (no graph)");
+  EXPECT_EQ(parse_onnx_view(large_buffer({0x08, 0x07})).status().message(), "not an ONNX model (no graph)");
   auto missing = load_onnx_view("/nonexistent/model.onnx");
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("/nonexistent/model.onnx"), std::string::npos);

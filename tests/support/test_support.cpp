@@ -6,6 +6,7 @@
 
 
 #include <algorithm>
+#include <cstring>
 #include <cstdlib>
 #include <fstream>
 
@@ -37,6 +38,13 @@ ProcessResult run_atelier(const std::vector<std::string>& args) {
     return {};
   }
   return std::move(r).value();
+}
+
+LargeBuffer large_buffer(const std::vector<std::uint8_t>& bytes) {
+  LargeBuffer b;
+  b.resize(bytes.size());
+  if (!bytes.empty()) std::memcpy(b.data(), bytes.data(), bytes.size());
+  return b;
 }
 
 cv::Mat pattern_rgb(int w, int h) {

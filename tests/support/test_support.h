@@ -24,6 +24,9 @@ TempDir temp_dir();
 // Runs the atelier binary with `args` (no shell) and returns its exit code and output.
 ProcessResult run_atelier(const std::vector<std::string>& args);
 
+// A LargeBuffer holding a copy of `bytes` (what read_large_file gives for a file of them).
+LargeBuffer large_buffer(const std::vector<std::uint8_t>& bytes);
+
 // Deterministic 8-bit RGB test pattern (gradients and blocks), `w`×`h`.
 cv::Mat pattern_rgb(int w, int h);
 

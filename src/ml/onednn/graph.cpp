@@ -9,7 +9,6 @@
 #include <span>
 #include <unordered_map>
 
-#include "core/aligned_memory.h"
 
 namespace atelier::ml::onednn {
 namespace {
@@ -210,10 +209,7 @@ class Importer {
     if (auto it = initializers_.find(name); it != initializers_.end()) {
       const std::span<const std::uint8_t> raw = view_ ? view_->raw_data(*it->second) : own_raw_data(*it->second);
       ATELIER_ASSIGN_OR_RETURN(Value v, constant_from_tensor(*it->second, raw));
-      if (consume_) {
-        if (view_ && view_->raw.count(it->second)) release_pages(raw.data(), raw.size());  // the file's bytes
-        onnx::TensorProto().Swap(const_cast<onnx::TensorProto*>(it->second));  // frees its data
-      }
+      if (consume_) onnx::TensorProto().Swap(const_cast<onnx::TensorProto*>(it->second));  // frees its data
       return &(values_[name] = std::move(v));
     }
     return unsupported(n, "input '" + name + "' is not produced by any node");

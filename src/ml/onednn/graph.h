@@ -82,8 +82,8 @@ Result<Graph> build_graph(const onnx::ModelProto& model, const std::string& inpu
 Result<Graph> build_graph(onnx::ModelProto&& model, const std::string& input, Dims input_dims,
                           const std::string& output);
 // The same from a view (ml/onnx_view.h), giving it up: Conv weights are read in place
-// (Op::weight_view, the file's bytes kept by Graph::storage until the graph goes), the
-// other initializers' pages are returned to the system as the graph takes their values.
+// (Op::weight_view, the file's bytes kept by Graph::storage until the graph goes; the
+// executor returns their pages once it no longer needs them).
 Result<Graph> build_graph(OnnxView&& view, const std::string& input, Dims input_dims, const std::string& output);
 
 }  // namespace atelier::ml::onednn
