@@ -14,7 +14,9 @@
 // wall when every thread works, more when pools oversubscribe), peak RSS so far
 // (monotonic: run one mode per process for its own peak), and against the first mode:
 // the max |Δ| of the output, the IoU of the masks (> 0.5) and the mean |Δα| in 0..255.
-// --layers: for oneDNN modes, the time per operation kind and the slowest 15 steps.
+// --layers: for oneDNN modes, the time per operation kind and the slowest 15 steps (for
+// convolutions: GFLOP/s, shape and oneDNN implementation); ATELIER_BENCH_ALL_STEPS=1 also
+// lists every convolution in order.
 
 #include <algorithm>
 #include <chrono>
@@ -181,8 +183,16 @@ RunResult run_onednn(const std::string& path, const std::vector<float>& input, i
     for (const auto& [k, v] : by_kind) std::printf("    %-8s %8.1f ms  %5.1f%%  (%d steps)\n", k.c_str(), v.first, 100 * v.first / total, v.second);
     auto sorted = *prof;
     std::sort(sorted.begin(), sorted.end(), [](const StepTime& a, const StepTime& b) { return a.ms > b.ms; });
-    for (std::size_t i = 0; i < sorted.size() && i < 15; ++i)
-      std::printf("    %8.2f ms  %-7s %s\n", sorted[i].ms, sorted[i].kind.c_str(), sorted[i].name.c_str());
+    for (std::size_t i = 0; i < sorted.size() && i < 15; ++i) {
+      const StepTime& s = sorted[i];
+      std::printf("    %8.2f ms  %-7s %-40s", s.ms, s.kind.c_str(), s.name.c_str());
+      if (s.macs > 0) std::printf(" %6.0f GFLOP/s  %s", 2e-6 * double(s.macs) / s.ms, s.detail.c_str());
+      std::printf("\n");
+    }
+    if (std::getenv("ATELIER_BENCH_ALL_STEPS")) {
+      for (const auto& s : *prof)
+        if (s.macs > 0) std::printf("    step %8.3f ms %6.0f GFLOP/s  %-45s %s\n", s.ms, 2e-6 * double(s.macs) / s.ms, s.detail.c_str(), s.name.c_str());
+    }
   }
   return r;
 }

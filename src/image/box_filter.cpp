@@ -6,6 +6,52 @@
 
 namespace atelier::image {
 
+namespace {
+
+// One output row from the column sums: the running window sum over x, C channels (a
+// compile-time count lets the compiler keep the sums in registers; 0: `channels`).
+template <int C>
+void horizontal_pass(const double* columns, const int* xs, int width, int channels, int radius, double norm,
+                     float* out) {
+  const int ch = C > 0 ? C : channels;
+  double sums[64];
+  double* sum = C > 0 || channels <= 64 ? sums : nullptr;
+  std::vector<double> heap;
+  if (!sum) {
+    heap.assign(std::size_t(ch), 0.0);
+    sum = heap.data();
+  }
+  for (int c = 0; c < ch; ++c) {
+    double v = 0;
+    for (int k = 0; k <= 2 * radius; ++k) v += columns[std::size_t(xs[k]) * ch + c];
+    sum[c] = v;
+  }
+  for (int c = 0; c < ch; ++c) out[c] = float(sum[c] * norm);
+  for (int x = 1; x < width; ++x) {
+    const double* add = &columns[std::size_t(xs[x + 2 * radius]) * ch];
+    const double* sub = &columns[std::size_t(xs[x - 1]) * ch];
+    float* o = out + std::size_t(x) * ch;
+    for (int c = 0; c < ch; ++c) {
+      sum[c] += add[c] - sub[c];
+      o[c] = float(sum[c] * norm);
+    }
+  }
+}
+
+using HorizontalPass = void (*)(const double*, const int*, int, int, int, double, float*);
+
+HorizontalPass horizontal_pass_for(int channels) {
+  switch (channels) {
+    case 1: return horizontal_pass<1>;
+    case 3: return horizontal_pass<3>;
+    case 4: return horizontal_pass<4>;
+    case 13: return horizontal_pass<13>;
+    default: return horizontal_pass<0>;
+  }
+}
+
+}  // namespace
+
 void box_filter_rows(int width, int height, int channels, int radius, const RowSource& source, const RowSink& sink) {
   CV_Assert(width >= 1 && height >= 1 && channels >= 1 && radius >= 0);
   const std::size_t row_len = std::size_t(width) * std::size_t(channels);
@@ -14,40 +60,35 @@ void box_filter_rows(int width, int height, int channels, int radius, const RowS
   std::vector<int> xs(std::size_t(width + 2 * radius));
   for (int k = 0; k < width + 2 * radius; ++k) xs[std::size_t(k)] = cv::borderInterpolate(k - radius, width, cv::BORDER_REFLECT);
   auto reflect_row = [&](int y) { return cv::borderInterpolate(y, height, cv::BORDER_REFLECT); };
+  const HorizontalPass horizontal = horizontal_pass_for(channels);
+  const int window = 2 * radius + 1;
 
-  // Each stripe of rows keeps its own column sums over the window's rows.
-  const int stripes = std::max(1, std::min(cv::getNumThreads(), height / std::max(1, 2 * radius + 1)));
+  // Each stripe of rows keeps its own column sums over the window's rows, and the window's
+  // source rows in a ring, so each is built once per stripe (it leaves the sums by
+  // subtraction from the ring, not by building it again).
+  const int stripes = std::max(1, std::min(cv::getNumThreads(), height / std::max(1, window)));
   cv::parallel_for_(cv::Range(0, stripes), [&](const cv::Range& range) {
-    std::vector<double> columns(row_len), sums(static_cast<std::size_t>(channels));
-    std::vector<float> in(row_len), out(row_len);
-    auto accumulate = [&](int y, double sign) {
-      source(reflect_row(y), in.data());
-      for (std::size_t i = 0; i < row_len; ++i) columns[i] += sign * double(in[i]);
-    };
+    std::vector<double> columns(row_len);
+    std::vector<float> ring(row_len * std::size_t(window)), out(row_len);
+    auto ring_row = [&](int y) { return ring.data() + row_len * std::size_t(((y % window) + window) % window); };
     for (int s = range.start; s < range.end; ++s) {
       const int y0 = int(std::int64_t(height) * s / stripes), y1 = int(std::int64_t(height) * (s + 1) / stripes);
       if (y0 >= y1) continue;
       std::fill(columns.begin(), columns.end(), 0.0);
-      for (int dy = -radius; dy <= radius; ++dy) accumulate(y0 + dy, 1.0);
+      for (int dy = -radius; dy <= radius; ++dy) {
+        float* in = ring_row(y0 + dy);
+        source(reflect_row(y0 + dy), in);
+        for (std::size_t i = 0; i < row_len; ++i) columns[i] += double(in[i]);
+      }
       for (int y = y0; y < y1; ++y) {
-        for (int c = 0; c < channels; ++c) {
-          double sum = 0;
-          for (int k = 0; k <= 2 * radius; ++k) sum += columns[std::size_t(xs[std::size_t(k)]) * channels + c];
-          sums[std::size_t(c)] = sum;
-        }
-        for (int x = 0; x < width; ++x) {
-          float* o = &out[std::size_t(x) * channels];
-          if (x > 0) {
-            const double* add = &columns[std::size_t(xs[std::size_t(x + 2 * radius)]) * channels];
-            const double* sub = &columns[std::size_t(xs[std::size_t(x - 1)]) * channels];
-            for (int c = 0; c < channels; ++c) sums[std::size_t(c)] += add[c] - sub[c];
-          }
-          for (int c = 0; c < channels; ++c) o[c] = float(sums[std::size_t(c)] * norm);
-        }
+        horizontal(columns.data(), xs.data(), width, channels, radius, norm, out.data());
         sink(y, out.data());
         if (y + 1 < y1) {
-          accumulate(y - radius, -1.0);
-          accumulate(y + radius + 1, 1.0);
+          // Row y - r leaves the window and row y + r + 1 enters it, in the same ring slot.
+          float* slot = ring_row(y + radius + 1);
+          for (std::size_t i = 0; i < row_len; ++i) columns[i] -= double(slot[i]);
+          source(reflect_row(y + radius + 1), slot);
+          for (std::size_t i = 0; i < row_len; ++i) columns[i] += double(slot[i]);
         }
       }
     }

@@ -91,6 +91,8 @@ struct Slot {
 struct Step {
   dnnl::primitive prim;
   std::string name, kind;
+  std::string detail;      // conv: shape and oneDNN implementation, for profiles
+  std::int64_t macs = 0;   // conv: multiply-accumulates
   std::vector<std::pair<int, int>> slot_args;   // (DNNL_ARG_*, slot)
   std::unordered_map<int, memory> fixed_args;   // weights, bias, scratchpad
   memory::desc scratchpad;
@@ -396,6 +398,11 @@ struct Executor::Impl {
     st.prim = dnnl::convolution_forward(pd);
     st.name = op.name;
     st.kind = "conv";
+    st.macs = out.count() * ic * op.kh * op.kw;
+    st.detail = std::to_string(in.c) + "->" + std::to_string(oc) + " " + std::to_string(op.kh) + "x" +
+                std::to_string(op.kw) + (op.dilation[0] > 1 ? " d" + std::to_string(op.dilation[0]) : "") +
+                (op.stride[0] > 1 ? " s" + std::to_string(op.stride[0]) : "") + " @" + std::to_string(out.w) + "x" +
+                std::to_string(out.h) + (int8 ? " int8" : "") + " " + pd.impl_info_str();
     st.slot_args = {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}};
     st.fixed_args = {{DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_BIAS, b}};
     finish(st, pd);
@@ -620,7 +627,7 @@ struct Executor::Impl {
         st.prim.execute(stream, args_of(st));
         if (times) {
           stream.wait();
-          times->push_back({st.name, st.kind,
+          times->push_back({st.name, st.kind, st.detail, st.macs,
                             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count()});
         }
       }
