@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "core/huge_page_new.h"
 #include "core/threads.h"
 #include "image/codec.h"
 #include "image/huge_page_mats.h"
@@ -26,6 +27,7 @@
 int main(int argc, char** argv) {
   using namespace atelier;
   image::use_huge_pages_for_large_buffers();  // as the atelier command does
+  keep_freed_blocks_for_reuse();
   int runs = 5, threads = 0;
   std::string model = "isnet";
   std::vector<std::string> photos;

@@ -17,12 +17,14 @@
 #include "cli/eval_command.h"
 #include "cli/models_command.h"
 #include "core/files.h"
+#include "core/huge_page_new.h"
 #include "image/codec.h"
 #include "image/huge_page_mats.h"
 
 int main(int argc, char** argv) {
   using namespace atelier::cli;
   atelier::image::use_huge_pages_for_large_buffers();
+  atelier::keep_freed_blocks_for_reuse();
   atelier::install_cleanup_signal_handlers();
   // A reader that goes away (`atelier ... --json | head`) is an EPIPE on write, handled
   // where output is written (cli/batch.h), never a death by signal with files half done.

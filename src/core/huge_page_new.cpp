@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <new>
 
+#include <malloc.h>
+
 #include "core/aligned_memory.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -25,6 +27,11 @@ std::atomic<bool> g_enabled{false};
 void enable_huge_page_new() { g_enabled.store(ATELIER_REPLACE_NEW != 0, std::memory_order_relaxed); }
 bool huge_page_new_enabled() { return g_enabled.load(std::memory_order_relaxed); }
 bool huge_page_new_replaced() { return ATELIER_REPLACE_NEW != 0; }
+
+bool keep_freed_blocks_for_reuse() {
+  if (ATELIER_REPLACE_NEW == 0) return false;  // AddressSanitizer's allocator
+  return mallopt(M_MMAP_THRESHOLD, 32 << 20) == 1 && mallopt(M_TRIM_THRESHOLD, 1 << 30) == 1;
+}
 
 }  // namespace atelier
 
