@@ -21,6 +21,11 @@ cv::Mat working_rgb(const image::Image& photo, cv::Size size) {
   return rgb;
 }
 
+const cv::Mat& WorkingRgbCache::at(cv::Size size) {
+  if (rgb_.empty() || rgb_.size() != size) rgb_ = working_rgb(photo_, size);
+  return rgb_;
+}
+
 cv::Mat push_pull_fill(const cv::Mat& values, const cv::Mat& weight) {
   CV_Assert(values.type() == CV_32FC3 && weight.type() == CV_32FC1 && values.size() == weight.size());
   // Push: weighted sums and weights, averaged down to 1×1.

@@ -17,6 +17,19 @@ cv::Size working_size(cv::Size full, int long_side);
 // The photo at `size` (area-averaged) as CV_32FC3 RGB in [0,1].
 cv::Mat working_rgb(const image::Image& photo, cv::Size size);
 
+// working_rgb of one photo, computed on first use and kept for the next request of the
+// same size, so that the steps of one cutout (refinement, foreground estimation) resize
+// the photo once. The photo must outlive the cache.
+class WorkingRgbCache {
+ public:
+  explicit WorkingRgbCache(const image::Image& photo) : photo_(photo) {}
+  const cv::Mat& at(cv::Size size);
+
+ private:
+  const image::Image& photo_;
+  cv::Mat rgb_;
+};
+
 // Fills every pixel of `values` (CV_32FC3) where `weight` (CV_32FC1, ≥ 0) is small from
 // the weighted values around it: weighted averages over 2× coarser levels, finer levels
 // winning wherever a quarter of their area has weight (push-pull).

@@ -7,6 +7,7 @@
 
 #include "image/composite.h"
 #include "vision/analysis_cache.h"
+#include "vision/colour_estimates.h"
 #include "vision/subject.h"
 
 namespace atelier::vision {
@@ -65,7 +66,9 @@ Result<CutoutResult> cutout_with_matte(const image::Image& photo, const SubjectM
   const cv::Size size(photo.width(), photo.height());
 
   auto t = Clock::now();
-  cv::Mat alpha = options.refine ? refine_matte(coarse, photo, options.refine_options) : upsample_matte(coarse, size);
+  WorkingRgbCache working(photo);  // refinement's guide is foreground estimation's photo too
+  cv::Mat alpha =
+      options.refine ? refine_matte(coarse, photo, options.refine_options, &working) : upsample_matte(coarse, size);
   if (photo.has_alpha()) {  // a subject can only be as opaque as the photo was
     cv::Mat own;
     cv::extractChannel(photo.mat(), own, 3);
@@ -91,7 +94,7 @@ Result<CutoutResult> cutout_with_matte(const image::Image& photo, const SubjectM
   }
 
   t = Clock::now();
-  cv::Mat fg = options.decontaminate ? estimate_foreground(photo, alpha, options.foreground_options) : photo.mat();
+  cv::Mat fg = options.decontaminate ? estimate_foreground(photo, alpha, options.foreground_options, &working) : photo.mat();
   result.timings.foreground = since(t);
 
   t = Clock::now();

@@ -43,7 +43,8 @@ void copy_rgb_row(const cv::Mat& photo, int y, cv::Mat& out) {
 
 }  // namespace
 
-cv::Mat estimate_foreground(const image::Image& photo, const cv::Mat& alpha, const ForegroundOptions& opt) {
+cv::Mat estimate_foreground(const image::Image& photo, const cv::Mat& alpha, const ForegroundOptions& opt,
+                            WorkingRgbCache* working) {
   CV_Assert(alpha.type() == CV_32FC1 && alpha.cols == photo.width() && alpha.rows == photo.height());
   const cv::Size full = alpha.size();
   const cv::Size work = working_size(full, opt.work_size);
@@ -52,7 +53,8 @@ cv::Mat estimate_foreground(const image::Image& photo, const cv::Mat& alpha, con
   cv::Mat small_alpha;
   cv::resize(alpha, small_alpha, work, 0, 0, cv::INTER_AREA);
   ColourEstimates est =
-      estimate_colours(working_rgb(photo, work), small_alpha, opt.confident_background, opt.confident_subject);
+      estimate_colours(working ? working->at(work) : working_rgb(photo, work), small_alpha, opt.confident_background,
+                       opt.confident_subject);
   const image::RowUpsampler f_rows(est.subject, full), b_rows(est.background, full);
 
   // F = F̂ + α(I − αF̂ − (1−α)B̂) at full resolution, row by row.

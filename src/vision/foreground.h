@@ -20,6 +20,8 @@
 
 namespace atelier::vision {
 
+class WorkingRgbCache;  // vision/colour_estimates.h
+
 struct ForegroundOptions {
   int work_size = 1024;             // long side of the F̂/B̂ estimates
   float confident_subject = 0.95f;  // α at or above: the pixel's colour is F
@@ -31,6 +33,8 @@ struct ForegroundOptions {
 // estimated where 0 < α < 1; where α = 1 it equals the photo, and where α = 0 (F cannot
 // show in any composite) the photo too, so that a full-resolution pass costs only the soft
 // edge.
-cv::Mat estimate_foreground(const image::Image& photo, const cv::Mat& alpha, const ForegroundOptions& options = {});
+// working: the photo's working_rgb cache (null: resized here).
+cv::Mat estimate_foreground(const image::Image& photo, const cv::Mat& alpha, const ForegroundOptions& options = {},
+                            WorkingRgbCache* working = nullptr);
 
 }  // namespace atelier::vision

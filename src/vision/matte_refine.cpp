@@ -70,7 +70,8 @@ cv::Mat upsample_matte(const SubjectMap& coarse, cv::Size size) {
   return out;
 }
 
-cv::Mat refine_matte(const SubjectMap& coarse, const image::Image& photo, const RefineOptions& opt) {
+cv::Mat refine_matte(const SubjectMap& coarse, const image::Image& photo, const RefineOptions& opt,
+                     WorkingRgbCache* working) {
   CV_Assert(coarse.probability.type() == CV_32FC1);
   const cv::Size full(photo.width(), photo.height());
   const double upsampling = std::max(double(full.width) / coarse.probability.cols,
@@ -79,7 +80,7 @@ cv::Mat refine_matte(const SubjectMap& coarse, const image::Image& photo, const 
   const cv::Size work = working_size(full, opt.work_size);
 
   // The guide and the coarse matte at the working resolution.
-  const cv::Mat guide = working_rgb(photo, work);
+  const cv::Mat guide = working ? working->at(work) : working_rgb(photo, work);
   cv::Mat p = upsample_matte(coarse, work);
   cv::Mat coeffs = guided_coefficients(
       guide, [&](int y, float* row) { std::copy_n(p.ptr<float>(y), work.width, row); }, opt.radius, opt.eps);

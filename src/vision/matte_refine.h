@@ -22,6 +22,8 @@
 
 namespace atelier::vision {
 
+class WorkingRgbCache;  // vision/colour_estimates.h
+
 struct RefineOptions {
   int work_size = 1024;          // long side of the working resolution
   int radius = 16;               // guided-filter window radius (working pixels)
@@ -42,6 +44,9 @@ struct RefineOptions {
 cv::Mat upsample_matte(const SubjectMap& coarse, cv::Size size);
 
 // photo: the full-resolution image the map belongs to. Returns CV_32FC1 of its size.
-cv::Mat refine_matte(const SubjectMap& coarse, const image::Image& photo, const RefineOptions& options = {});
+// working: the photo's working_rgb cache to take the guide from and leave it in (null: a
+// guide of its own).
+cv::Mat refine_matte(const SubjectMap& coarse, const image::Image& photo, const RefineOptions& options = {},
+                     WorkingRgbCache* working = nullptr);
 
 }  // namespace atelier::vision

@@ -89,5 +89,23 @@ TEST(Foreground, OnlySoftPixelsAreEstimated) {
   EXPECT_NE(f.at<cv::Vec3b>(60, 150), h.photo.mat().at<cv::Vec3b>(60, 150));  // soft: the green is removed
 }
 
+TEST(Foreground, AWorkingRgbCacheIsSharedAndGivesTheSameResult) {
+  // One resize serves every step that asks for the same size; another size is computed
+  // anew; estimates through the cache equal those without it.
+  Halo h = make_halo(2400, 1600);  // larger than the 1024 working size
+  WorkingRgbCache cache(h.photo);
+  const cv::Size work = working_size(cv::Size(2400, 1600), 1024);
+  const cv::Mat& first = cache.at(work);
+  const uchar* data = first.data;
+  EXPECT_EQ(cache.at(work).data, data);
+  EXPECT_EQ(cv::norm(first, working_rgb(h.photo, work), cv::NORM_INF), 0.0);
+  EXPECT_EQ(cache.at(cv::Size(300, 200)).size(), cv::Size(300, 200));
+  cv::Mat without = estimate_foreground(h.photo, h.alpha, {});
+  WorkingRgbCache fresh(h.photo);
+  cv::Mat with = estimate_foreground(h.photo, h.alpha, {}, &fresh);
+  EXPECT_EQ(cv::norm(with, without, cv::NORM_INF), 0.0);
+  EXPECT_EQ(fresh.at(work).size(), work);
+}
+
 }  // namespace
 }  // namespace atelier::vision
