@@ -8,19 +8,12 @@ namespace atelier::image {
 
 namespace {
 
-// One output row from the column sums: the running window sum over x, C channels (a
-// compile-time count lets the compiler keep the sums in registers; 0: `channels`).
+// One output row from the column sums: the running window sum over x in `sum` (one per
+// channel), C channels (a compile-time count lets the compiler unroll; 0: `channels`).
 template <int C>
 void horizontal_pass(const double* columns, const int* xs, int width, int channels, int radius, double norm,
-                     float* out) {
+                     double* sum, float* out) {
   const int ch = C > 0 ? C : channels;
-  double sums[64];
-  double* sum = C > 0 || channels <= 64 ? sums : nullptr;
-  std::vector<double> heap;
-  if (!sum) {
-    heap.assign(std::size_t(ch), 0.0);
-    sum = heap.data();
-  }
   for (int c = 0; c < ch; ++c) {
     double v = 0;
     for (int k = 0; k <= 2 * radius; ++k) v += columns[std::size_t(xs[k]) * ch + c];
@@ -38,7 +31,7 @@ void horizontal_pass(const double* columns, const int* xs, int width, int channe
   }
 }
 
-using HorizontalPass = void (*)(const double*, const int*, int, int, int, double, float*);
+using HorizontalPass = void (*)(const double*, const int*, int, int, int, double, double*, float*);
 
 HorizontalPass horizontal_pass_for(int channels) {
   switch (channels) {
@@ -68,7 +61,7 @@ void box_filter_rows(int width, int height, int channels, int radius, const RowS
   // subtraction from the ring, not by building it again).
   const int stripes = std::max(1, std::min(cv::getNumThreads(), height / std::max(1, window)));
   cv::parallel_for_(cv::Range(0, stripes), [&](const cv::Range& range) {
-    std::vector<double> columns(row_len);
+    std::vector<double> columns(row_len), sums(static_cast<std::size_t>(channels));
     std::vector<float> ring(row_len * std::size_t(window)), out(row_len);
     auto ring_row = [&](int y) { return ring.data() + row_len * std::size_t(((y % window) + window) % window); };
     for (int s = range.start; s < range.end; ++s) {
@@ -81,7 +74,7 @@ void box_filter_rows(int width, int height, int channels, int radius, const RowS
         for (std::size_t i = 0; i < row_len; ++i) columns[i] += double(in[i]);
       }
       for (int y = y0; y < y1; ++y) {
-        horizontal(columns.data(), xs.data(), width, channels, radius, norm, out.data());
+        horizontal(columns.data(), xs.data(), width, channels, radius, norm, sums.data(), out.data());
         sink(y, out.data());
         if (y + 1 < y1) {
           // Row y - r leaves the window and row y + r + 1 enters it, in the same ring slot.
