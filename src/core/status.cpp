@@ -18,6 +18,9 @@ std::string_view status_code_name(StatusCode code) {
     case StatusCode::kDeadlineExceeded: return "deadline exceeded";
     case StatusCode::kCancelled: return "cancelled";
     case StatusCode::kInternal: return "internal";
+    case StatusCode::kUnsupported: return "unsupported";
+    case StatusCode::kUnauthenticated: return "unauthenticated";
+    case StatusCode::kOverloaded: return "overloaded";
   }
   return "unknown";
 }

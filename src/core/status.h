@@ -29,6 +29,9 @@ enum class StatusCode {
   kDeadlineExceeded,
   kCancelled,
   kInternal,           // a bug or an unexpected library failure
+  kUnsupported,        // input of a kind or format that is not supported (a GIF, an animated WebP)
+  kUnauthenticated,    // no credentials, or wrong ones (an API key)
+  kOverloaded,         // at capacity right now (a full queue): the same request may succeed later
 };
 
 // Short name of a code ("invalid argument"), for logs.
@@ -64,6 +67,10 @@ inline Status unavailable(std::string m) { return {StatusCode::kUnavailable, std
 inline Status internal_error(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 inline Status permission_denied(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
 inline Status unimplemented(std::string m) { return {StatusCode::kUnimplemented, std::move(m)}; }
+inline Status unauthenticated(std::string m) { return {StatusCode::kUnauthenticated, std::move(m)}; }
+inline Status overloaded(std::string m) { return {StatusCode::kOverloaded, std::move(m)}; }
+inline Status unsupported(std::string m) { return {StatusCode::kUnsupported, std::move(m)}; }
+inline Status deadline_exceeded(std::string m) { return {StatusCode::kDeadlineExceeded, std::move(m)}; }
 
 // A value of type T or an error Status (never "ok without a value").
 template <typename T>

@@ -87,7 +87,7 @@ Image apply_orientation(const Image& img, int orientation) {
 }
 
 Result<Image> decode_image(std::span<const std::uint8_t> bytes, const DecodeLimits& limits) {
-  if (bytes.empty()) return invalid_argument("empty file");
+  if (bytes.empty()) return data_loss("empty file");
   if (bytes.size() > limits.max_bytes) {
     return resource_exhausted("file is " + format_bytes(bytes.size()) + ", more than the " +
                               format_bytes(limits.max_bytes) + " limit");
@@ -117,27 +117,27 @@ Result<Image> decode_image(std::span<const std::uint8_t> bytes, const DecodeLimi
     }();
     if (!opencv.ok()) {
       if (opencv.status().code() != StatusCode::kInvalidArgument) return opencv.status();  // no module
-      return invalid_argument("corrupt or truncated " + kind + " image (decoder error)");
+      return data_loss("corrupt or truncated " + kind + " image (decoder error)");
     }
     decoded = std::move(*opencv);
   }
-  if (decoded.empty()) return invalid_argument("corrupt or truncated " + kind + " image (decoder failed)");
+  if (decoded.empty()) return data_loss("corrupt or truncated " + kind + " image (decoder failed)");
   if (decoded.cols != header.width || decoded.rows != header.height) {
-    return invalid_argument("corrupt " + kind + " image (decoded size differs from the header)");
+    return data_loss("corrupt " + kind + " image (decoded size differs from the header)");
   }
   switch (decoded.depth()) {
     case CV_8U:
     case CV_16U:
     case CV_32F: break;
     case CV_64F: decoded.convertTo(decoded, CV_32F); break;
-    default: return invalid_argument("unsupported " + kind + " sample format (signed integers)");
+    default: return unsupported("unsupported " + kind + " sample format (signed integers)");
   }
   if (decoded.channels() == 2) {  // gray + alpha
     std::vector<cv::Mat> ga;
     cv::split(decoded, ga);
     cv::merge(std::vector<cv::Mat>{ga[0], ga[0], ga[0], ga[1]}, decoded);
   } else if (decoded.channels() > 4) {
-    return invalid_argument("unsupported " + kind + " image with " + std::to_string(decoded.channels()) + " channels");
+    return unsupported("unsupported " + kind + " image with " + std::to_string(decoded.channels()) + " channels");
   }
   Image img = convert_to_srgb(Image(rgb_order ? decoded : swap_red_blue(decoded)), header.icc_profile);
   return apply_orientation(img, header.orientation);

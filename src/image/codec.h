@@ -25,7 +25,8 @@ struct DecodeLimits {
 DecodeLimits decode_limits(const Limits& limits);
 
 // Errors (messages without a file name; read_image prefixes it):
-//   kInvalidArgument "unsupported image format (...)", "corrupt or truncated X image (...)"
+//   kUnsupported "unsupported image format (...)"; kDataLoss "corrupt or truncated X image
+//   (...)", "empty file" (an HTTP service answers 415 and 422 for them, core/status_table.h)
 //   kResourceExhausted "image is 120.0 MP (12000x10000), more than the 100.0 MP limit"
 //   (sizes in core's format_pixels: a limit of 1 reads "more than the 1 pixel limit").
 // JPEGs are decoded by libjpeg directly (jpeg_decode.h) so that image data that ends early

@@ -24,7 +24,7 @@ bool starts_with(Bytes b, const char* magic, std::size_t n) {
 }
 
 Status corrupt(Format f, const std::string& detail) {
-  return invalid_argument("corrupt or truncated " + std::string(format_name(f)) + " image (" + detail + ")");
+  return data_loss("corrupt or truncated " + std::string(format_name(f)) + " image (" + detail + ")");
 }
 
 // A classic TIFF structure (a TIFF file or an EXIF block) read through its IFD0.
@@ -205,7 +205,7 @@ Result<ImageHeader> probe_webp(Bytes b) {
     if (pos + 8 + len > end) return corrupt(Format::kWebp, "chunk runs past the end");
     const std::uint8_t* d = &b[pos + 8];
     if (std::memcmp(fourcc, "VP8X", 4) == 0 && len >= 10) {
-      if (d[0] & 0x02) return invalid_argument("unsupported image format (animated WebP)");
+      if (d[0] & 0x02) return unsupported("unsupported image format (animated WebP)");
       h.width = int(le24(d + 4) + 1);
       h.height = int(le24(d + 7) + 1);
       have_size = true;
@@ -242,7 +242,7 @@ Result<ImageHeader> probe_webp(Bytes b) {
 Result<ImageHeader> probe_tiff(Bytes b) {
   ImageHeader h;
   h.format = Format::kTiff;
-  if (b[2] == 43 || b[3] == 43) return invalid_argument("unsupported image format (BigTIFF)");
+  if (b[2] == 43 || b[3] == 43) return unsupported("unsupported image format (BigTIFF)");
   TiffReader t(b);
   if (!t.valid()) return corrupt(Format::kTiff, "image directory runs past the end");
   auto w = t.values(256), ht = t.values(257);
@@ -341,7 +341,7 @@ int exif_orientation(Bytes tiff) {
 
 Result<ImageHeader> probe_image(Bytes b) {
   Format f = detect_format(b);
-  Result<ImageHeader> r = invalid_argument("unsupported image format (expected JPEG, PNG, WebP, TIFF or BMP)");
+  Result<ImageHeader> r = unsupported("unsupported image format (expected JPEG, PNG, WebP, TIFF or BMP)");
   switch (f) {
     case Format::kJpeg: r = probe_jpeg(b); break;
     case Format::kPng: r = probe_png(b); break;

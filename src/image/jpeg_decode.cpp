@@ -64,7 +64,7 @@ std::string damage_text(int code) {
 }
 
 Status corrupt(const std::string& detail) {
-  return invalid_argument("corrupt or truncated JPEG image (" + detail + ")");
+  return data_loss("corrupt or truncated JPEG image (" + detail + ")");
 }
 
 // Inverted (Adobe) CMYK to RGB: R = C'·K' / 255, where C' = 255 - C as stored.

@@ -21,7 +21,7 @@ const char* status_text(VP8StatusCode code) {
   return "decoder failed";
 }
 
-Status corrupt(const std::string& why) { return invalid_argument("corrupt or truncated WebP image (" + why + ")"); }
+Status corrupt(const std::string& why) { return data_loss("corrupt or truncated WebP image (" + why + ")"); }
 
 }  // namespace
 
@@ -32,7 +32,7 @@ Result<cv::Mat> decode_webp(std::span<const std::uint8_t> bytes) {
     return corrupt("bad bitstream header");
   }
   const WebPBitstreamFeatures& f = config.input;
-  if (f.has_animation) return invalid_argument("unsupported image format (animated WebP)");
+  if (f.has_animation) return unsupported("unsupported image format (animated WebP)");
   if (f.width <= 0 || f.height <= 0) return corrupt("bad bitstream header");
   const int channels = f.has_alpha ? 4 : 3;
   cv::Mat out(f.height, f.width, CV_MAKETYPE(CV_8U, channels));

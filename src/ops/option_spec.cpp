@@ -32,6 +32,12 @@ Status check_value(const OptionSpec& o, const std::string& value) {
   return {};
 }
 
+}  // namespace
+
+Status check_option_value(const OptionSpec& o, const std::string& value) { return check_value(o, value); }
+
+namespace {
+
 const char* json_type(ValueType t) {
   switch (t) {
     case ValueType::kFlag: return "boolean";

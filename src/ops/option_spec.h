@@ -74,6 +74,10 @@ class OptionValues {
   std::map<std::string, std::vector<std::string>, std::less<>> values_;
 };
 
+// One value against its option's type, range and choices; the error without the name:
+// "must be at most 100000, got 200000", "expected one of png, webp, jpg, got 'gif'".
+Status check_option_value(const OptionSpec& option, const std::string& value);
+
 // Checks name=value pairs (an HTTP query or form, in order) against `spec` and fills in
 // the defaults. Flags take true/false/1/0, or an empty value for true. Errors
 // (kInvalidArgument) are one line naming the option: "unknown option 'x' (cutout takes:

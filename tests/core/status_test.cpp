@@ -1,4 +1,7 @@
 #include "core/status.h"
+#include "core/status_table.h"
+
+#include <set>
 
 #include <gtest/gtest.h>
 
@@ -60,4 +63,34 @@ TEST(Subprocess, CapturesOutputAndExitCode) {
 }
 
 }  // namespace
+}  // namespace atelier
+
+
+namespace atelier {
+
+// One row per code, each word distinct and read back to its code; the statuses the HTTP
+// service promises (issue 10) come from this table.
+TEST(StatusTable, EveryCodeHasOneDistinctRow) {
+  std::set<std::string_view> words;
+  for (int c = 0; c <= int(StatusCode::kOverloaded); ++c) {
+    const StatusMapping& m = status_mapping(StatusCode(c));
+    EXPECT_EQ(m.code, StatusCode(c)) << c;
+    EXPECT_TRUE(words.insert(m.word).second) << m.word;
+    EXPECT_EQ(status_code_from_word(m.word), StatusCode(c));
+  }
+  EXPECT_EQ(http_status_for(StatusCode::kInvalidArgument), 400);
+  EXPECT_EQ(http_status_for(StatusCode::kUnauthenticated), 401);
+  EXPECT_EQ(http_status_for(StatusCode::kNotFound), 404);
+  EXPECT_EQ(http_status_for(StatusCode::kResourceExhausted), 413);
+  EXPECT_EQ(http_status_for(StatusCode::kUnsupported), 415);
+  EXPECT_EQ(http_status_for(StatusCode::kDataLoss), 422);
+  EXPECT_EQ(http_status_for(StatusCode::kOverloaded), 429);
+  EXPECT_EQ(http_status_for(StatusCode::kUnavailable), 503);
+  EXPECT_EQ(http_status_for(StatusCode::kDeadlineExceeded), 504);
+  EXPECT_EQ(exit_code_for(StatusCode::kOk), 0);
+  EXPECT_EQ(exit_code_for(StatusCode::kInvalidArgument), 2);
+  EXPECT_EQ(exit_code_for(StatusCode::kDataLoss), 1);
+  EXPECT_EQ(status_code_from_word("no such word"), StatusCode::kInternal);
+}
+
 }  // namespace atelier

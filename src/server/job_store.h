@@ -1,0 +1,114 @@
+// The persistent job store of `atelier serve`: every asynchronous job is a row of
+// DATA_DIR/jobs.sqlite3 (WAL, synchronous=FULL: a job the server has acknowledged survives
+// kill -9 and power loss) plus a folder DATA_DIR/jobs/<id>/ for its input and result files.
+// A job goes queued -> running -> succeeded | failed | cancelled; after a crash,
+// requeue_interrupted() queues the jobs that were left running again. One process owns a
+// data folder at a time (DATA_DIR/jobs.lock, which the kernel releases even on kill -9);
+// within it every method is thread-safe and claim_next() never gives one job to two
+// workers. Ids are 32 random lowercase hex characters, checked before they reach SQL (always
+// bound) or a path. Errors are one line naming the database or folder and the reason.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+
+namespace atelier::server {
+
+enum class JobState { kQueued, kRunning, kSucceeded, kFailed, kCancelled };
+
+// "queued", "running", "succeeded", "failed", "cancelled" (also the stored text).
+std::string_view job_state_name(JobState state);
+bool is_final(JobState state);  // succeeded, failed or cancelled
+
+struct JobRecord {
+  std::string id;               // 32 lowercase hex characters, random
+  std::string op;               // "cutout"
+  std::string options_json;     // the request's checked options, opaque text
+  std::string idempotency_key;  // "" when none
+  std::string webhook;          // "" when none
+  JobState state = JobState::kQueued;
+  double progress = 0;          // 0..1; 1 once succeeded, 0 again when (re)started
+  std::string error_code, error_message;  // failed jobs ("interrupted": see requeue_interrupted)
+  std::string result_json;      // succeeded: opaque text the server stores
+  int attempts = 0;             // times it started running
+  bool cancel_requested = false;
+  std::int64_t created_ms = 0, updated_ms = 0, finished_ms = 0;  // unix ms; finished 0 while not final
+};
+
+class JobStore {
+ public:
+  // Opens or creates DATA_DIR (and parents), DATA_DIR/jobs/ and DATA_DIR/jobs.sqlite3.
+  // Errors: the folder cannot be created ("DIR: cannot create directory: ..."), another
+  // process holds it (kFailedPrecondition "DIR: in use by another process (DIR/jobs.lock
+  // is locked)"), "…/jobs.sqlite3: not a job database (file is not a database)" for
+  // garbage, "(another program's SQLite database)" for a foreign one.
+  static Result<std::unique_ptr<JobStore>> open(const std::filesystem::path& data_dir);
+  ~JobStore();
+  JobStore(const JobStore&) = delete;
+  JobStore& operator=(const JobStore&) = delete;
+
+  // A new queued job with an empty folder (created=true). With a non-empty idempotency key
+  // that a stored job already has, that job instead, whatever its options (created=false;
+  // the caller may compare op and options_json to reject a reused key). A key is free again
+  // once its job has expired.
+  struct Created {
+    JobRecord job;
+    bool created = false;
+  };
+  Result<Created> create(std::string op, std::string options_json, std::string idempotency_key,
+                         std::string webhook);
+
+  // Malformed ids: kInvalidArgument 'malformed job id "../x" (32 lowercase hex characters
+  // expected)', for every method taking an id. Unknown ones: kNotFound "job 'ID' not found".
+  Result<JobRecord> get(std::string_view id);
+
+  // The oldest queued job, now running (attempts+1, progress 0), or nullopt when none.
+  // Atomic (one UPDATE … RETURNING): two threads never claim the same job.
+  Result<std::optional<JobRecord>> claim_next();
+
+  // A running job's progress, clamped to 0..1 (NaN: kInvalidArgument). Not running:
+  // kFailedPrecondition "job 'ID' is cancelled, not running".
+  Status set_progress(std::string_view id, double progress);
+
+  // running -> final_state (succeeded, failed or cancelled; others: kInvalidArgument).
+  // Not running: kFailedPrecondition as set_progress. Write the result files first.
+  Status finish(std::string_view id, JobState final_state, std::string error_code,
+                std::string error_message, std::string result_json);
+
+  // queued -> cancelled at once; running -> cancel_requested set (the worker stops and
+  // finishes it as cancelled); final: no change. Returns the job as it is now.
+  Result<JobRecord> cancel(std::string_view id);
+
+  // At start-up: every job left running (the process died) becomes queued again, progress
+  // 0, attempts kept; returns how many. Those whose cancel was requested become cancelled,
+  // and those that have started max_attempts times fail with error_code "interrupted" (a
+  // job that kills the server is not retried forever); neither is counted.
+  Result<int> requeue_interrupted(int max_attempts = 3);
+
+  // Final jobs finished before now_ms - ttl_ms are deleted with their folders; then, while
+  // the folders of the final jobs left together exceed quota_bytes (measured now), the
+  // oldest finished are deleted. Returns how many jobs were deleted. Also removes folders
+  // under jobs/ named like an id that no job has (left by a crash while deleting).
+  Result<int> expire(std::int64_t now_ms, std::int64_t ttl_ms, std::uint64_t quota_bytes);
+
+  // Jobs per state, every state present (0 when none, and all 0 if the query fails).
+  std::map<JobState, int> counts();
+
+  // DATA_DIR/jobs/<id> (input and result files); empty for a malformed id.
+  std::filesystem::path job_dir(std::string_view id) const;
+
+  struct Impl;
+
+ private:
+  explicit JobStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace atelier::server
