@@ -16,6 +16,7 @@
 #include "cli/edit_command.h"
 #include "cli/eval_command.h"
 #include "cli/models_command.h"
+#include "cli/serve_command.h"
 #include "core/files.h"
 #include "core/huge_page_new.h"
 #include "image/codec.h"
@@ -43,6 +44,7 @@ int main(int argc, char** argv) {
   auto render = add_render_command(app);
   auto design = add_design_command(app);
   auto edit = add_edit_command(app);
+  auto serve = add_serve_command(app);
 
   try {
     app.parse(argc, argv);
@@ -66,6 +68,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("render")) return render();
     if (app.got_subcommand("design")) return design();
     if (app.got_subcommand("edit")) return edit();
+    if (app.got_subcommand("serve")) return serve();
   } catch (const std::exception& e) {
     print_error(std::string("internal error: ") + e.what());
     return kExitFailed;

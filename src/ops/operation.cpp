@@ -28,7 +28,8 @@ std::string media_type(std::string_view content_type) {
 Status check_image_upload(const Upload& u, const Limits& limits) {
   const std::string type = media_type(u.content_type);
   // Clients that do not know send application/octet-stream; the bytes decide then.
-  if (!type.empty() && type.rfind("image/", 0) != 0 && type != "application/octet-stream") {
+  if (!type.empty() && type.rfind("image/", 0) != 0 && type != "application/octet-stream" &&
+      type != "application/x-www-form-urlencoded") {  // what curl --data-binary says
     return unsupported(u.field + ": expected an image (JPEG, PNG, WebP, TIFF or BMP), got " + type);
   }
   if (u.bytes.empty()) return data_loss(u.field + ": empty file");

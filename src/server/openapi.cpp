@@ -1,0 +1,111 @@
+// The OpenAPI 3.1 document of `atelier serve`, generated from the operations'
+// declarations (ops/operation.h) so that it cannot drift from what the routes accept.
+#include "ops/operation.h"
+#include "server/service.h"
+
+namespace atelier::server {
+namespace {
+
+nlohmann::json error_ref(const std::string& what) {
+  return {{"description", what},
+          {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}};
+}
+
+nlohmann::json errors() {
+  return {{"400", error_ref("bad option or request")},
+          {"401", error_ref("missing or wrong API key")},
+          {"413", error_ref("body, file or pixels over the limit")},
+          {"415", error_ref("unsupported media type or image format")},
+          {"422", error_ref("undecodable or truncated input")},
+          {"429", error_ref("queue full: retry after Retry-After seconds")},
+          {"503", error_ref("not ready")},
+          {"504", error_ref("deadline passed")}};
+}
+
+nlohmann::json request_body(const ops::Operation& op) {
+  nlohmann::json content;
+  if (op.input == ops::InputKind::kImage) {
+    for (const char* t : {"image/jpeg", "image/png", "image/webp", "image/tiff", "image/bmp"}) {
+      content[t] = {{"schema", {{"type", "string"}, {"contentMediaType", t}}}};
+    }
+  } else {
+    content["application/json"] = {{"schema", {{"type", "object"}, {"description", "a design (docs/scene-format.md)"}}}};
+  }
+  nlohmann::json props = {{op.input_field, {{"type", "string"}, {"contentMediaType", "application/octet-stream"}}}};
+  for (const auto& f : op.extra_fields) props[f] = {{"type", "string"}, {"contentMediaType", "application/octet-stream"}};
+  for (const auto& o : op.spec.options) props[o.name] = {{"type", "string"}, {"description", o.help}};
+  nlohmann::json form = {{"type", "object"}, {"properties", props}, {"required", {op.input_field}}};
+  if (op.any_extra_field) form["additionalProperties"] = {{"type", "string"}, {"description", "image sources by name"}};
+  content["multipart/form-data"] = {{"schema", form}};
+  return {{"required", true}, {"content", content}};
+}
+
+}  // namespace
+
+nlohmann::json openapi_document() {
+  nlohmann::json paths;
+  nlohmann::json op_names = nlohmann::json::array();
+  for (const ops::Operation& op : ops::operations()) {
+    op_names.push_back(op.spec.name);
+    nlohmann::json responses = errors();
+    responses["200"] = {{"description", "the result file; with Accept: application/json (or several results) the "
+                                        "JSON object --json prints, result files as URLs under /v1/results/"},
+                        {"content", {{"application/json", {{"schema", {{"type", "object"}}}}},
+                                     {"application/octet-stream", {{"schema", {{"type", "string"}}}}}}}};
+    paths["/v1/" + op.spec.name] = {{"post",
+                                     {{"operationId", op.spec.name},
+                                      {"summary", op.spec.summary},
+                                      {"parameters", ops::openapi_parameters(op.spec)},
+                                      {"requestBody", request_body(op)},
+                                      {"responses", responses}}}};
+  }
+  const nlohmann::json job = {{"$ref", "#/components/schemas/Job"}};
+  const nlohmann::json job_content = {{"application/json", {{"schema", job}}}};
+  const nlohmann::json id_param = {{"name", "id"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}};
+  nlohmann::json create = {{"operationId", "createJob"},
+                           {"summary", "Queue an operation as a job (same body and options as /v1/{op})"},
+                           {"parameters",
+                            {{{"name", "op"}, {"in", "query"}, {"required", true}, {"schema", {{"type", "string"}, {"enum", op_names}}}},
+                             {{"name", "webhook"}, {"in", "query"}, {"required", false},
+                              {"description", "http(s) URL that receives the final state, signed (Standard Webhooks)"},
+                              {"schema", {{"type", "string"}, {"format", "uri"}}}},
+                             {{"name", "Idempotency-Key"}, {"in", "header"}, {"required", false}, {"schema", {{"type", "string"}}}}}},
+                           {"responses", errors()}};
+  create["responses"]["202"] = {{"description", "queued (or the job of the same Idempotency-Key)"}, {"content", job_content}};
+  paths["/v1/jobs"] = {{"post", create}};
+  nlohmann::json get_job = {{"operationId", "getJob"}, {"parameters", {id_param}},
+                            {"responses", {{"200", {{"description", "the job"}, {"content", job_content}}}, {"404", error_ref("no such job")}}}};
+  nlohmann::json cancel = {{"operationId", "cancelJob"}, {"parameters", {id_param}},
+                           {"responses", {{"200", {{"description", "cancelled, or cancelling"}, {"content", job_content}}}, {"404", error_ref("no such job")}}}};
+  paths["/v1/jobs/{id}"] = {{"get", get_job}, {"delete", cancel}};
+  paths["/v1/jobs/{id}/result"] = {{"get", {{"operationId", "getJobResult"}, {"parameters", {id_param}},
+                                            {"responses", {{"200", {{"description", "what the synchronous route returns"}}},
+                                                           {"409", error_ref("not finished")}, {"404", error_ref("no such job")}}}}}};
+  paths["/v1/results/{id}/{name}"] = {{"get", {{"operationId", "getResult"},
+                                               {"parameters", {id_param, {{"name", "name"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}}}},
+                                               {"responses", {{"200", {{"description", "a result file"}}}, {"404", error_ref("expired or unknown")}}}}}};
+  for (const char* p : {"/healthz", "/readyz", "/metrics", "/openapi.json"}) {
+    paths[p] = {{"get", {{"responses", {{"200", {{"description", "ok"}}}}}}}};
+  }
+  paths["/readyz"]["get"]["responses"]["503"] = error_ref("models still loading");
+  nlohmann::json doc = {
+      {"openapi", "3.1.0"},
+      {"info", {{"title", "Atelier"}, {"version", ATELIER_VERSION}, {"description", "AI-assisted photo and design editing"}}},
+      {"paths", paths},
+      {"components",
+       {{"schemas",
+         {{"Error", {{"type", "object"}, {"required", {"error"}},
+                     {"properties", {{"error", {{"type", "object"}, {"required", {"code", "message"}},
+                                                {"properties", {{"code", {{"type", "string"}}}, {"message", {{"type", "string"}}}}}}}}}}},
+          {"Job", {{"type", "object"}, {"required", {"id", "status"}},
+                   {"properties", {{"id", {{"type", "string"}}},
+                                   {"status", {{"type", "string"}, {"enum", {"queued", "running", "succeeded", "failed", "cancelled"}}}},
+                                   {"progress", {{"type", "number"}, {"minimum", 0}, {"maximum", 1}}},
+                                   {"error", {{"$ref", "#/components/schemas/Error"}}}}}}}}},
+        {"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}}}}}},
+      {"security", {{{"bearer", nlohmann::json::array()}}}},
+  };
+  return doc;
+}
+
+}  // namespace atelier::server
