@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "core/parse.h"
+#include "ops/analysis_ops.h"
 #include "core/text.h"
 #include "core/threads.h"
 
@@ -34,18 +35,8 @@ Result<std::uint64_t> parse_pixel_count(const std::string& text) {
 }
 
 Result<std::pair<int, int>> parse_size(const std::string& flag, const std::string& text, int limit) {
-  const auto x = text.find_first_of("xX");
-  int w = 0, h = 0;
-  auto num = [](std::string_view s, int& v) {
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    return !s.empty() && ec == std::errc() && p == s.data() + s.size();
-  };
-  const std::string_view t(text);
-  if (x == std::string::npos || !num(t.substr(0, x), w) || !num(t.substr(x + 1), h) || w <= 0 || h <= 0 || w > limit ||
-      h > limit) {
-    return invalid_argument(flag + ": expected WxH such as 1280x720, got '" + text + "'");
-  }
-  return std::pair{w, h};
+  ATELIER_ASSIGN_OR_RETURN(cv::Size size, ops::parse_crop_size(flag, text, limit));
+  return std::pair{size.width, size.height};
 }
 
 void set_json_path(nlohmann::json& j, const std::string& key, const std::string& path) {

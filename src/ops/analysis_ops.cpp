@@ -1,4 +1,6 @@
 // crop and saliency as operations (operation.h).
+#include <charconv>
+
 #include <opencv2/imgproc.hpp>
 
 #include "ops/analysis_ops.h"
@@ -169,17 +171,12 @@ Result<CropPlan> crop_plan(const OptionValues& v, const RunContext& ctx) {
 }
 
 Result<cv::Size> parse_crop_size(const std::string& flag, const std::string& text, int limit) {
-  const auto x = text.find('x');
-  auto num = [](std::string_view s, int& v) {
-    if (s.empty() || s.size() > 9) return false;
-    v = 0;
-    for (char c : s) {
-      if (c < '0' || c > '9') return false;
-      v = v * 10 + (c - '0');
-    }
-    return true;
-  };
+  const auto x = text.find_first_of("xX");
   int w = 0, h = 0;
+  auto num = [](std::string_view s, int& v) {
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    return !s.empty() && ec == std::errc() && p == s.data() + s.size();
+  };
   const std::string_view t(text);
   if (x == std::string::npos || !num(t.substr(0, x), w) || !num(t.substr(x + 1), h) || w <= 0 || h <= 0 || w > limit ||
       h > limit) {
