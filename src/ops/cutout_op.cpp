@@ -32,15 +32,20 @@ OperationSpec cutout_spec() {
   return s;
 }
 
+// JPEG has no alpha: a jpg output needs a mask or an opaque background.
+Status check_jpeg_opaque(const std::string& format, bool opaque, const RunContext& ctx) {
+  if (format != "jpg" || opaque) return {};
+    return invalid_argument(ctx.option("format") + " jpg: JPEG cannot store transparency (use png or webp, or an " +
+                            "opaque " + ctx.option("background") + ")");
+}
+
 Status check_cutout(const OptionValues& v, const RunContext& ctx) {
   ATELIER_ASSIGN_OR_RETURN(vision::CutoutOptions opt, cutout_options(v, ctx));
   if (ctx.allow_paths) return {};  // the CLI names outputs by file: it checks formats per file
   const std::string format = v.has("format") ? v.text("format") : "png";
-  if (format == "jpg" && !opt.mask_only && !opt.background.opaque() &&
-      opt.background.kind != vision::Background::Kind::kImage) {
-    return invalid_argument(ctx.option("format") + " jpg: JPEG cannot store transparency (use png or webp, or an " +
-                            "opaque " + ctx.option("background") + ")");
-  }
+  // An uploaded background image is only known to run(), which checks again.
+  ATELIER_TRY(check_jpeg_opaque(format, opt.mask_only || opt.background.opaque() ||
+                                            opt.background.kind == vision::Background::Kind::kImage, ctx));
   return detail::check_quality(v, format, ctx);
 }
 
@@ -65,10 +70,7 @@ Result<OperationResult> run_cutout(const std::vector<Upload>& uploads, const Opt
   detail::report_progress(ctx, 0.9);
   const std::string format = v.has("format") ? v.text("format") : "png";
   const bool opaque = opt.mask_only || opt.background.opaque();
-  if (format == "jpg" && !opaque) {
-    return invalid_argument(ctx.option("format") + " jpg: JPEG cannot store transparency (use png or webp, or an " +
-                            "opaque " + ctx.option("background") + ")");
-  }
+  ATELIER_TRY(check_jpeg_opaque(format, opaque, ctx));
   const int quality = v.has("quality") ? int(v.integer("quality")) : (opt.mask_only ? 101 : 90);
   ATELIER_ASSIGN_OR_RETURN(OutputFile file,
                            detail::encode_output(r.image, (opt.mask_only ? "mask." : "cutout.") + format, quality));

@@ -187,9 +187,9 @@ struct Service::Impl {
     return p;
   }
 
-  void record_inference(const Parsed& p, const nlohmann::json& j) {
-    if (j.contains("timings") && j["timings"].contains("inference") && p.values.has("model")) {
-      metrics.record_inference(p.values.text("model"), j["timings"]["inference"].get<double>());
+  void record_inference(const ops::OptionValues& values, const nlohmann::json& j) {
+    if (j.contains("timings") && j["timings"].contains("inference") && values.has("model")) {
+      metrics.record_inference(values.text("model"), j["timings"]["inference"].get<double>());
     }
   }
 
@@ -249,7 +249,7 @@ struct Service::Impl {
         (*finish)(error_response(s));
         return;
       }
-      record_inference(*shared, result->json);
+      record_inference(shared->values, result->json);
       std::string url_base;
       if (json || result->files.size() > 1) {
         const std::string id = random_hex(16);
@@ -360,9 +360,7 @@ struct Service::Impl {
         if (!result.ok()) {
           failure = result.status();
         } else {
-          Parsed p;
-          p.values = *values;
-          record_inference(p, result->json);
+          record_inference(*values, result->json);
           nlohmann::json files = nlohmann::json::array();
           for (const auto& f : result->files) files.push_back({{"name", f.name}, {"content_type", f.content_type}});
           result_json = nlohmann::json({{"json", result->json}, {"files", files}}).dump();
