@@ -219,7 +219,7 @@ bool is_final(JobState state) {
   return state == JobState::kSucceeded || state == JobState::kFailed || state == JobState::kCancelled;
 }
 
-struct JobStore::Impl {
+struct SqliteJobStore::Impl {
   fs::path data_dir, jobs_dir;
   std::string db_path;
   sqlite3* db = nullptr;
@@ -258,7 +258,7 @@ struct JobStore::Impl {
 // BEGIN IMMEDIATE … COMMIT; rolled back unless committed.
 class Txn {
  public:
-  explicit Txn(JobStore::Impl& impl) : impl_(impl) {}
+  explicit Txn(SqliteJobStore::Impl& impl) : impl_(impl) {}
   ~Txn() {
     if (open_) (void)impl_.exec("ROLLBACK");
   }
@@ -274,15 +274,15 @@ class Txn {
   }
 
  private:
-  JobStore::Impl& impl_;
+  SqliteJobStore::Impl& impl_;
   bool open_ = false;
 };
 
-JobStore::JobStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-JobStore::~JobStore() = default;
+SqliteJobStore::SqliteJobStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SqliteJobStore::~SqliteJobStore() = default;
 
 Result<std::unique_ptr<JobStore>> JobStore::open(const fs::path& data_dir) {
-  auto impl = std::make_unique<Impl>();
+  auto impl = std::make_unique<SqliteJobStore::Impl>();
   impl->data_dir = data_dir;
   impl->jobs_dir = data_dir / "jobs";
   impl->db_path = (data_dir / "jobs.sqlite3").string();
@@ -343,10 +343,10 @@ Result<std::unique_ptr<JobStore>> JobStore::open(const fs::path& data_dir) {
   ATELIER_TRY(impl->exec(("PRAGMA application_id = " + std::to_string(kApplicationId) +
                           "; PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str()));
   ATELIER_TRY(txn.commit());
-  return std::unique_ptr<JobStore>(new JobStore(std::move(impl)));
+  return std::unique_ptr<JobStore>(new SqliteJobStore(std::move(impl)));
 }
 
-Result<JobStore::Created> JobStore::create(std::string op, std::string options_json,
+Result<JobStore::Created> SqliteJobStore::create(std::string op, std::string options_json,
                                            std::string idempotency_key, std::string webhook) {
   ATELIER_ASSIGN_OR_RETURN(std::string id, new_id());
   std::lock_guard lock(impl_->mu);
@@ -376,13 +376,13 @@ Result<JobStore::Created> JobStore::create(std::string op, std::string options_j
   return Created{std::move(job), true};
 }
 
-Result<JobRecord> JobStore::get(std::string_view id) {
+Result<JobRecord> SqliteJobStore::get(std::string_view id) {
   ATELIER_TRY(check_id(id));
   std::lock_guard lock(impl_->mu);
   return impl_->load(id);
 }
 
-Result<std::optional<JobRecord>> JobStore::claim_next() {
+Result<std::optional<JobRecord>> SqliteJobStore::claim_next() {
   std::lock_guard lock(impl_->mu);
   Stmt s = impl_->q("UPDATE jobs SET state = 'running', attempts = attempts + 1, progress = 0, updated_ms = ? "
                     "WHERE seq = (SELECT seq FROM jobs WHERE state = 'queued' ORDER BY seq LIMIT 1) "
@@ -395,7 +395,7 @@ Result<std::optional<JobRecord>> JobStore::claim_next() {
   return std::optional<JobRecord>(std::move(job));
 }
 
-Status JobStore::set_progress(std::string_view id, double progress) {
+Status SqliteJobStore::set_progress(std::string_view id, double progress) {
   ATELIER_TRY(check_id(id));
   if (std::isnan(progress)) return invalid_argument("job '" + std::string(id) + "': progress is not a number");
   progress = std::clamp(progress, 0.0, 1.0);
@@ -405,7 +405,7 @@ Status JobStore::set_progress(std::string_view id, double progress) {
   return impl_->changes() == 0 ? impl_->not_running(id) : Status();
 }
 
-Status JobStore::finish(std::string_view id, JobState final_state, std::string error_code,
+Status SqliteJobStore::finish(std::string_view id, JobState final_state, std::string error_code,
                         std::string error_message, std::string result_json) {
   ATELIER_TRY(check_id(id));
   if (!is_final(final_state)) {
@@ -421,7 +421,7 @@ Status JobStore::finish(std::string_view id, JobState final_state, std::string e
   return impl_->changes() == 0 ? impl_->not_running(id) : Status();
 }
 
-Result<JobRecord> JobStore::cancel(std::string_view id) {
+Result<JobRecord> SqliteJobStore::cancel(std::string_view id) {
   ATELIER_TRY(check_id(id));
   std::lock_guard lock(impl_->mu);
   std::int64_t now = now_ms();
@@ -437,7 +437,7 @@ Result<JobRecord> JobStore::cancel(std::string_view id) {
   return impl_->load(id);
 }
 
-Result<int> JobStore::requeue_interrupted(int max_attempts) {
+Result<int> SqliteJobStore::requeue_interrupted(int max_attempts) {
   std::lock_guard lock(impl_->mu);
   std::int64_t now = now_ms();
   Txn txn(*impl_);
@@ -460,7 +460,7 @@ Result<int> JobStore::requeue_interrupted(int max_attempts) {
   return requeued;
 }
 
-Result<int> JobStore::expire(std::int64_t now_ms, std::int64_t ttl_ms, std::uint64_t quota_bytes) {
+Result<int> SqliteJobStore::expire(std::int64_t now_ms, std::int64_t ttl_ms, std::uint64_t quota_bytes) {
   std::vector<std::string> doomed, finals;
   {
     std::lock_guard lock(impl_->mu);
@@ -518,7 +518,7 @@ Result<int> JobStore::expire(std::int64_t now_ms, std::int64_t ttl_ms, std::uint
   return deleted;
 }
 
-std::map<JobState, int> JobStore::counts() {
+std::map<JobState, int> SqliteJobStore::counts() {
   std::map<JobState, int> out;
   for (JobState st : kStates) out[st] = 0;
   std::lock_guard lock(impl_->mu);
@@ -534,7 +534,7 @@ std::map<JobState, int> JobStore::counts() {
   return out;
 }
 
-fs::path JobStore::job_dir(std::string_view id) const {
+fs::path SqliteJobStore::job_dir(std::string_view id) const {
   if (!valid_id(id)) return {};
   return impl_->jobs_dir / std::string(id);
 }

@@ -1,9 +1,11 @@
-// The persistent job store of `atelier serve`: every asynchronous job is a row of
+// The persistent job store of `atelier serve`. JobStore is the interface every store
+// implements; JobStore::open() gives the embedded one: every asynchronous job is a row of
 // DATA_DIR/jobs.sqlite3 (WAL, synchronous=FULL: a job the server has acknowledged survives
 // kill -9 and power loss) plus a folder DATA_DIR/jobs/<id>/ for its input and result files.
+// (redis_job_store.h keeps the records on Redis Streams instead, for several processes.)
 // A job goes queued -> running -> succeeded | failed | cancelled; after a crash,
 // requeue_interrupted() queues the jobs that were left running again. One process owns a
-// data folder at a time (DATA_DIR/jobs.lock, which the kernel releases even on kill -9);
+// SQLite data folder at a time (DATA_DIR/jobs.lock, which the kernel releases even on kill -9);
 // within it every method is thread-safe and claim_next() never gives one job to two
 // workers. Ids are 32 random lowercase hex characters, checked before they reach SQL (always
 // bound) or a path. Errors are one line naming the database or folder and the reason.
@@ -50,9 +52,7 @@ class JobStore {
   // is locked)"), "…/jobs.sqlite3: not a job database (file is not a database)" for
   // garbage, "(another program's SQLite database)" for a foreign one.
   static Result<std::unique_ptr<JobStore>> open(const std::filesystem::path& data_dir);
-  ~JobStore();
-  JobStore(const JobStore&) = delete;
-  JobStore& operator=(const JobStore&) = delete;
+  virtual ~JobStore() = default;
 
   // A new queued job with an empty folder (created=true). With a non-empty idempotency key
   // that a stored job already has, that job instead, whatever its options (created=false;
@@ -62,52 +62,69 @@ class JobStore {
     JobRecord job;
     bool created = false;
   };
-  Result<Created> create(std::string op, std::string options_json, std::string idempotency_key,
-                         std::string webhook);
+  virtual Result<Created> create(std::string op, std::string options_json, std::string idempotency_key,
+                                 std::string webhook) = 0;
 
   // Malformed ids: kInvalidArgument 'malformed job id "../x" (32 lowercase hex characters
   // expected)', for every method taking an id. Unknown ones: kNotFound "job 'ID' not found".
-  Result<JobRecord> get(std::string_view id);
+  virtual Result<JobRecord> get(std::string_view id) = 0;
 
   // The oldest queued job, now running (attempts+1, progress 0), or nullopt when none.
   // Atomic (one UPDATE … RETURNING): two threads never claim the same job.
-  Result<std::optional<JobRecord>> claim_next();
+  virtual Result<std::optional<JobRecord>> claim_next() = 0;
 
   // A running job's progress, clamped to 0..1 (NaN: kInvalidArgument). Not running:
   // kFailedPrecondition "job 'ID' is cancelled, not running".
-  Status set_progress(std::string_view id, double progress);
+  virtual Status set_progress(std::string_view id, double progress) = 0;
 
   // running -> final_state (succeeded, failed or cancelled; others: kInvalidArgument).
   // Not running: kFailedPrecondition as set_progress. Write the result files first.
-  Status finish(std::string_view id, JobState final_state, std::string error_code,
-                std::string error_message, std::string result_json);
+  virtual Status finish(std::string_view id, JobState final_state, std::string error_code,
+                        std::string error_message, std::string result_json) = 0;
 
   // queued -> cancelled at once; running -> cancel_requested set (the worker stops and
   // finishes it as cancelled); final: no change. Returns the job as it is now.
-  Result<JobRecord> cancel(std::string_view id);
+  virtual Result<JobRecord> cancel(std::string_view id) = 0;
 
   // At start-up: every job left running (the process died) becomes queued again, progress
   // 0, attempts kept; returns how many. Those whose cancel was requested become cancelled,
   // and those that have started max_attempts times fail with error_code "interrupted" (a
   // job that kills the server is not retried forever); neither is counted.
-  Result<int> requeue_interrupted(int max_attempts = 3);
+  virtual Result<int> requeue_interrupted(int max_attempts = 3) = 0;
 
   // Final jobs finished before now_ms - ttl_ms are deleted with their folders; then, while
   // the folders of the final jobs left together exceed quota_bytes (measured now), the
   // oldest finished are deleted. Returns how many jobs were deleted. Also removes folders
   // under jobs/ named like an id that no job has (left by a crash while deleting).
-  Result<int> expire(std::int64_t now_ms, std::int64_t ttl_ms, std::uint64_t quota_bytes);
+  virtual Result<int> expire(std::int64_t now_ms, std::int64_t ttl_ms, std::uint64_t quota_bytes) = 0;
 
   // Jobs per state, every state present (0 when none, and all 0 if the query fails).
-  std::map<JobState, int> counts();
+  virtual std::map<JobState, int> counts() = 0;
 
   // DATA_DIR/jobs/<id> (input and result files); empty for a malformed id.
-  std::filesystem::path job_dir(std::string_view id) const;
+  virtual std::filesystem::path job_dir(std::string_view id) const = 0;
+};
 
+// The embedded store of JobStore::open (declared here for job_store.cpp).
+class SqliteJobStore final : public JobStore {
+ public:
   struct Impl;
+  explicit SqliteJobStore(std::unique_ptr<Impl> impl);
+  ~SqliteJobStore() override;
+  Result<Created> create(std::string op, std::string options_json, std::string idempotency_key,
+                         std::string webhook) override;
+  Result<JobRecord> get(std::string_view id) override;
+  Result<std::optional<JobRecord>> claim_next() override;
+  Status set_progress(std::string_view id, double progress) override;
+  Status finish(std::string_view id, JobState final_state, std::string error_code, std::string error_message,
+                std::string result_json) override;
+  Result<JobRecord> cancel(std::string_view id) override;
+  Result<int> requeue_interrupted(int max_attempts = 3) override;
+  Result<int> expire(std::int64_t now_ms, std::int64_t ttl_ms, std::uint64_t quota_bytes) override;
+  std::map<JobState, int> counts() override;
+  std::filesystem::path job_dir(std::string_view id) const override;
 
  private:
-  explicit JobStore(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 
