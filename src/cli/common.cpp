@@ -1,5 +1,7 @@
 #include "cli/common.h"
 
+#include "ml/remote_backend.h"
+
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -98,6 +100,10 @@ Result<ml::BackendOptions> backend_options(const RuntimeFlags& flags) {
     o.backend = ml::BackendKind::kOpenCv;
   }
   ATELIER_TRY(ml::check_backend_options(o));
+  if (!flags.inference_url.empty()) {
+    ATELIER_TRY(ml::parse_inference_url(flags.inference_url, "model").status());
+    o.inference_url = flags.inference_url;
+  }
   return o;
 }
 
@@ -122,6 +128,10 @@ void add_runtime_flags(CLI::App& cmd, RuntimeFlags& flags) {
                  "has native bf16, else fp32), fp32, bf16 or int8 (needs atelier models calibrate)")
       ->default_str("auto");
   cmd.add_flag("--no-fast-conv", flags.no_fast_conv, "Same as --backend opencv (for comparison)");
+  cmd.add_option("--inference-url", flags.inference_url,
+                 "Run the models on this KServe v2 server (Triton, or another atelier serve: http(s)://HOST:PORT); "
+                 "pre- and post-processing stay here. Token: $ATELIER_INFERENCE_TOKEN")
+      ->type_name("URL");
 }
 
 void print_json(const nlohmann::json& j, int indent) {

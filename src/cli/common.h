@@ -62,6 +62,7 @@ struct RuntimeFlags {
   bool no_fast_conv = false;  // the older spelling of --backend opencv
   std::string backend = "auto";
   std::string precision = "auto";
+  std::string inference_url;  // a KServe v2 server that runs the models (ml/remote_backend.h)
 };
 void add_runtime_flags(CLI::App& cmd, RuntimeFlags& flags);
 // Usage checks of the runtime flags and the environment they read (ATELIER_THREADS),

@@ -153,7 +153,7 @@ int run_edit(const EditArgs& a) {
   design::Engine engine(std::move(loaded->scene));
   const bool verbose = !a.quiet && !a.json && stderr_is_terminal();
   if (verbose) {
-    opt.progress = [](std::size_t chars) {
+    opt.progress = [](std::size_t chars, std::string_view) {
       std::fprintf(stderr, "\r\033[Kreceiving the answer: %zu characters", chars);
       std::fflush(stderr);
     };

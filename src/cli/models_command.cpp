@@ -8,9 +8,11 @@
 
 #include "cli/common.h"
 #include "core/files.h"
+#include "core/http_client.h"
 #include "core/threads.h"
 #include "ml/model_fetch.h"
 #include "ml/model_store.h"
+#include "ml/remote_backend.h"
 #include "ml/precision_check.h"
 #include "ml/onednn/executor.h"
 #include "image/codec.h"
@@ -39,6 +41,9 @@ struct ModelsArgs {
   std::string calibrate_name;
   std::vector<std::string> photos;
   int threads = 0;
+  // remote
+  std::string remote_url;
+  bool remote_off = false;
   // list
   bool json = false;
   bool quiet = false;
@@ -263,6 +268,27 @@ int run_import(const ModelsArgs& a) {
   return kExitOk;
 }
 
+// `models remote NAME URL|--off`: where the model runs (its manifest's inference_url).
+int run_remote(const ModelsArgs& a) {
+  if (a.remote_off == !a.remote_url.empty()) {
+    return print_error("models remote: give a KServe v2 URL or --off"), kExitUsage;
+  }
+  if (!a.remote_off) {
+    auto parsed = ml::parse_inference_url(a.remote_url, a.calibrate_name);
+    if (!parsed.ok()) return print_error(parsed.status().message()), kExitUsage;
+  }
+  auto store = ml::ModelStore::open_default();
+  if (!store.ok()) return print_error(store.status().message()), kExitFailed;
+  auto model = store->find(a.calibrate_name);
+  if (!model.ok()) return print_error(model.status().message()), kExitFailed;
+  ml::ModelManifest manifest = model->manifest;
+  manifest.inference_url = a.remote_off ? "" : a.remote_url;
+  if (Status s = store->update_manifest(*model, manifest); !s.ok()) return print_error(s.message()), kExitFailed;
+  if (a.remote_off) std::printf("%s: runs here\n", manifest.name.c_str());
+  else std::printf("%s: runs at %s\n", manifest.name.c_str(), url_for_display(manifest.inference_url).c_str());
+  return kExitOk;
+}
+
 int run_list(const ModelsArgs& a) {
   auto store = ml::ModelStore::open_default();
   if (!store.ok()) return print_error(store.status().message()), kExitFailed;
@@ -297,7 +323,7 @@ int run_list(const ModelsArgs& a) {
 
 std::function<int()> add_models_command(CLI::App& app) {
   auto args = std::make_shared<ModelsArgs>();
-  CLI::App* models = app.add_subcommand("models", "Install, check and list models (fetch | import | calibrate | check | list)");
+  CLI::App* models = app.add_subcommand("models", "Install, check and list models (fetch | import | calibrate | check | remote | list)");
   models->require_subcommand(1);
 
   CLI::App* fetch = models->add_subcommand("fetch", "Download a known model with npm, verify it, convert it, install it");
@@ -342,6 +368,13 @@ std::function<int()> add_models_command(CLI::App& app) {
   add_integer_option(*check, "--threads", args->threads, 1, kMaxThreads,
                      "Worker threads, 1-" + std::to_string(kMaxThreads) + " (default: $ATELIER_THREADS, else all cores)");
 
+  CLI::App* remote = models->add_subcommand(
+      "remote", "Run an installed model on a KServe v2 server (Triton, or another atelier serve) from now on, or "
+                "here again with --off; pre- and post-processing stay here");
+  remote->add_option("name", args->calibrate_name, "Installed model")->required();
+  remote->add_option("url", args->remote_url, "http(s)://HOST:PORT, or .../v2/models/NAME when the remote names it otherwise");
+  remote->add_flag("--off", args->remote_off, "Run it here again");
+
   CLI::App* list = models->add_subcommand("list", "Show installed models with sizes and licences");
   list->add_flag("--json", args->json, "Manifests as JSON");
 
@@ -350,6 +383,7 @@ std::function<int()> add_models_command(CLI::App& app) {
     if (import->parsed()) return run_import(*args);
     if (calibrate->parsed()) return run_calibrate(*args);
     if (check->parsed()) return run_check(*args);
+    if (remote->parsed()) return run_remote(*args);
     return run_list(*args);
   };
 }

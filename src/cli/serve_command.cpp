@@ -1,5 +1,6 @@
 #include "cli/serve_command.h"
 
+#include <cctype>
 #include <cstdlib>
 #include <memory>
 
@@ -115,6 +116,11 @@ std::function<int()> add_serve_command(CLI::App& app) {
           ->check(CLI::IsMember({"text", "json"})),
       "LOG_FORMAT");
   add_runtime_flags(*cmd, a->runtime);
+  for (const char* flag : {"--threads", "--backend", "--precision", "--inference-url"}) {
+    std::string name = std::string(flag + 2);
+    for (char& ch : name) ch = ch == '-' ? '_' : char(std::toupper(static_cast<unsigned char>(ch)));
+    env(cmd->get_option(flag), name.c_str());
+  }
   return [a]() { return run_serve(*a); };
 }
 

@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/text.h"
-#include "genai/http_client.h"
+#include "core/http_client.h"
 
 namespace atelier::genai {
 
@@ -335,15 +335,16 @@ class HttpProvider : public LlmProvider {
           const std::size_t before = state.text.size();
           ATELIER_TRY(apply(event, state));
           if (progress && state.text.size() != before) {
-            reported += utf8_length(std::string_view(state.text).substr(before));
-            progress(reported);
+            const std::string_view delta = std::string_view(state.text).substr(before);
+            reported += utf8_length(delta);
+            progress(reported, delta);
           }
           return {};
         },
         state);
     http.on_data = [&](std::string_view chunk) { return parser.feed(chunk); };
 
-    HttpOutcome out = http_post(http);
+    HttpOutcome out = http_send(http);
     http.on_data = nullptr;
     Attempt a;
     switch (out.failure) {
@@ -506,7 +507,7 @@ class LlamaCppProvider final : public HttpProvider {
     http.timeout = std::min(config().timeout, milliseconds(10000));
     http.connect_timeout = std::min(kConnectTimeout, http.timeout);
     http.cancelled = request.cancelled;
-    HttpOutcome out = http_post(http);
+    HttpOutcome out = http_send(http);
     auto fail = [&](const std::string& why) {
       return Status(out.status.ok() ? StatusCode::kUnavailable : out.status.code(),
                     redact(name() + ": counting tokens: " + why, config().api_key));

@@ -70,8 +70,9 @@ struct LlmAnswer {
 };
 
 // Called while streaming with the number of characters (UTF-8 code points) of the answer
-// received so far. A retry starts again from 0.
-using LlmProgress = std::function<void(std::size_t characters)>;
+// received so far and the text that arrived since the last call. A retry starts again
+// from 0 (and its text from the beginning).
+using LlmProgress = std::function<void(std::size_t characters, std::string_view delta)>;
 
 class LlmProvider {
  public:

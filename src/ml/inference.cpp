@@ -1,4 +1,5 @@
 #include "ml/inference.h"
+#include "ml/remote_backend.h"
 
 #include <algorithm>
 #include <chrono>
@@ -230,7 +231,10 @@ Result<std::shared_ptr<Session>> get_session(const InstalledModel& model, const 
   ATELIER_ASSIGN_OR_RETURN(int threads, resolve_thread_count(options.threads));
   std::unique_ptr<InferenceBackend> backend;
   std::string fallback;
-  if (options.backend == BackendKind::kAuto || options.backend == BackendKind::kOneDnn) {
+  const std::string& remote = options.inference_url.empty() ? model.manifest.inference_url : options.inference_url;
+  if (!remote.empty()) {
+    ATELIER_ASSIGN_OR_RETURN(backend, make_remote_backend(remote, model.manifest));
+  } else if (options.backend == BackendKind::kAuto || options.backend == BackendKind::kOneDnn) {
     Result<std::unique_ptr<InferenceBackend>> b =
         make_onednn_backend(model.model_path(), model.manifest, threads, options.precision);
     if (b.ok()) backend = std::move(*b);

@@ -1,8 +1,8 @@
 // Running models. An InferenceBackend runs one loaded model on float tensors. Local ones:
 // the oneDNN executor (ml/onednn: the default where it can run the graph), OpenCV DNN with
 // the Winograd convolution (the fallback for graphs the executor cannot run), and OpenCV
-// DNN's own convolution (the reference path); a KServe v2 remote one can implement the
-// same interface. A Session pairs a backend with the model's manifest and is cached per
+// DNN's own convolution (the reference path); and a KServe v2 remote one
+// (remote_backend.h: --inference-url). A Session pairs a backend with the model's manifest and is cached per
 // process: each model is loaded once and reused by every later call.
 #pragma once
 
@@ -57,6 +57,10 @@ struct BackendOptions {
   int threads = 0;  // 0: ATELIER_THREADS or all cores (core/threads.h)
   BackendKind backend = BackendKind::kAuto;
   Precision precision = Precision::kAuto;
+  // A KServe v2 server that runs the models instead (remote_backend.h; --inference-url);
+  // empty: each model's manifest's inference_url, else local. threads/backend/precision
+  // then apply to the remote's own configuration, not here.
+  std::string inference_url;
   friend bool operator==(const BackendOptions&, const BackendOptions&) = default;
 };
 // kInvalidArgument for combinations no backend runs ("--precision bf16 needs the oneDNN

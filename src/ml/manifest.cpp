@@ -20,6 +20,7 @@ std::string manifest_to_json(const ModelManifest& m) {
   j["sha256"] = m.sha256;
   j["bytes"] = m.bytes;
   j["license"] = m.license;
+  if (!m.inference_url.empty()) j["inference_url"] = m.inference_url;
   json src = {{"kind", m.source.kind}, {"sha256", m.source.sha256}, {"bytes", m.source.bytes}};
   if (!m.source.package.empty()) src["package"] = m.source.package;
   if (!m.source.version.empty()) src["version"] = m.source.version;
@@ -157,6 +158,7 @@ Result<ModelManifest> manifest_from_json(std::string_view text) {
     m.sha256 = j.at("sha256").get<std::string>();
     m.bytes = integer_field<std::uint64_t>(j.at("bytes"), "bytes");
     m.license = j.value("license", "unknown");
+    m.inference_url = j.value("inference_url", "");
     const json& s = j.at("source");
     m.source.kind = s.at("kind").get<std::string>();
     m.source.sha256 = s.value("sha256", "");

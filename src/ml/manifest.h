@@ -87,6 +87,9 @@ struct ModelManifest {
   std::string sha256;               // of `file`
   std::uint64_t bytes = 0;          // size of `file`
   std::string license;
+  // Where the model runs when not here: a KServe v2 URL (remote_backend.h), used unless
+  // --inference-url is given; "" (the default): locally. `atelier models remote` sets it.
+  std::string inference_url;
   ModelSource source;
   std::string input;                // graph input name
   Preprocess preprocess;

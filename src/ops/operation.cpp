@@ -57,6 +57,7 @@ const std::vector<Operation>& operations() {
     v.push_back(detail::crop_operation());
     v.push_back(detail::saliency_operation());
     v.push_back(detail::render_operation());
+    v.push_back(detail::edit_operation());
     return v;
   }();
   return all;

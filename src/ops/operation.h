@@ -1,4 +1,4 @@
-// The operations every shell offers (cutout, crop, saliency, render), each as one
+// The operations every shell offers (cutout, crop, saliency, render, edit), each as one
 // declaration (option_spec.h) plus two library calls on in-memory input: `check`, every
 // check that needs no decoding (option values and combinations, output formats), and
 // `run`, the work itself on the request's files, returning result files and the JSON
@@ -58,6 +58,9 @@ struct RunContext {
   std::filesystem::path assets_dir;
   std::function<bool()> cancelled;        // polled between stages; true stops with kCancelled
   std::function<void(double)> progress;   // 0..1 as stages finish (may be empty)
+  // Text the operation produces while it runs (edit: the model's answer as it streams);
+  // may be empty.
+  std::function<void(std::string_view)> text;
 
   std::string option(std::string_view name) const { return option_prefix + std::string(name); }
 };

@@ -10,6 +10,9 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include "server/event_session.h"
 
 namespace atelier::server {
 namespace {
@@ -35,6 +38,7 @@ bool sane_request_id(const std::string& id) {
 }
 
 struct Shared {
+  net::io_context& ioc;
   Service& service;
   const ServeConfig& config;
   std::atomic<int> connections{0};
@@ -134,6 +138,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     req.path = *path;
     req.query = std::move(query).value();
+    if (req.path == "/v1/events") return upgrade(std::move(req), std::move(msg));
     if (req.method == "OPTIONS" && !config().allow_origin.empty()) {
       Response r;
       r.status = 204;
@@ -149,6 +154,26 @@ class Session : public std::enable_shared_from_this<Session> {
       net::post(self->stream_.get_executor(),
                 [self, shared_req, r = std::move(r)]() mutable { self->write(std::move(*shared_req), std::move(r)); });
     });
+  }
+
+  // GET /v1/events: a WebSocket for job events (event_session.h), once authorised.
+  void upgrade(Request req, http::request<http::string_body> msg) {
+    if (!beast::websocket::is_upgrade(msg)) {
+      Response r = error_response(426, "upgrade_required", "/v1/events is a WebSocket (send Upgrade: websocket)");
+      r.headers.emplace_back("Upgrade", "websocket");
+      r.route = "/v1/events";
+      return write(std::move(req), std::move(r));
+    }
+    if (std::optional<Response> denied = shared_.service.authorize(req)) {
+      denied->route = "/v1/events";
+      close_after_ = true;
+      return write(std::move(req), std::move(*denied));
+    }
+    Response accepted;
+    accepted.status = 101;
+    accepted.route = "/v1/events";
+    shared_.service.log_request(req, accepted, 0, std::chrono::duration<double>(Clock::now() - started_).count());
+    start_event_session(stream_.release_socket(), std::move(msg), shared_.service);
   }
 
   void write(Request req, Response r) {
@@ -193,7 +218,8 @@ class Session : public std::enable_shared_from_this<Session> {
 };
 
 void accept_loop(tcp::acceptor& acceptor, Shared& shared) {
-  acceptor.async_accept([&acceptor, &shared](beast::error_code ec, tcp::socket socket) {
+  // Each connection on its own strand: a WebSocket's reads, writes and timer never run at once.
+  acceptor.async_accept(net::make_strand(shared.ioc), [&acceptor, &shared](beast::error_code ec, tcp::socket socket) {
     if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
     if (!ec) {
       if (shared.connections.load() >= shared.config.max_connections) {
@@ -228,7 +254,7 @@ Status run_http_server(Service& service) {
   std::printf("listening on http://%s:%u\n", host.c_str(), unsigned(bound.port()));
   std::fflush(stdout);
 
-  Shared shared{service, config};
+  Shared shared{ioc, service, config};
   // A session waiting for its answer has no operation pending: without the guard the
   // network threads would return while workers still have answers to write.
   auto guard = net::make_work_guard(ioc);

@@ -88,6 +88,30 @@ nlohmann::json openapi_document() {
     paths[p] = {{"get", {{"responses", {{"200", {{"description", "ok"}}}}}}}};
   }
   paths["/readyz"]["get"]["responses"]["503"] = error_ref("models still loading");
+  // KServe v2 (Open Inference Protocol): every installed model; errors as {"error": "..."}.
+  const nlohmann::json v2_error = {{"description", "error"},
+                                   {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/V2Error"}}}}}}}};
+  const nlohmann::json name_param = {{"name", "name"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}};
+  paths["/v2"] = {{"get", {{"operationId", "v2ServerMetadata"}, {"responses", {{"200", {{"description", "name, version, extensions"}}}}}}}};
+  paths["/v2/health/live"] = {{"get", {{"operationId", "v2Live"}, {"security", nlohmann::json::array()},
+                                       {"responses", {{"200", {{"description", "running"}}}}}}}};
+  paths["/v2/health/ready"] = {{"get", {{"operationId", "v2Ready"}, {"security", nlohmann::json::array()},
+                                        {"responses", {{"200", {{"description", "models warm"}}}, {"503", v2_error}}}}}};
+  paths["/v2/models/{name}"] = {{"get", {{"operationId", "v2ModelMetadata"}, {"parameters", {name_param}},
+                                         {"responses", {{"200", {{"description", "inputs and outputs (FP32)"}}}, {"404", v2_error}}}}}};
+  paths["/v2/models/{name}/ready"] = {{"get", {{"operationId", "v2ModelReady"}, {"parameters", {name_param}},
+                                               {"responses", {{"200", {{"description", "ready"}}}, {"404", v2_error}, {"503", v2_error}}}}}};
+  paths["/v2/models/{name}/infer"] = {
+      {"post",
+       {{"operationId", "v2Infer"},
+        {"parameters", {name_param, {{"name", "Inference-Header-Content-Length"}, {"in", "header"}, {"required", false},
+                                     {"description", "binary tensor extension: bytes of JSON before the raw tensors"},
+                                     {"schema", {{"type", "integer"}}}}}},
+        {"requestBody", {{"required", true},
+                         {"content", {{"application/json", {{"schema", {{"type", "object"}}}}},
+                                      {"application/octet-stream", {{"schema", {{"type", "string"}}}}}}}}},
+        {"responses", {{"200", {{"description", "outputs (binary when asked)"}}}, {"400", v2_error}, {"404", v2_error},
+                       {"429", v2_error}, {"503", v2_error}, {"504", v2_error}}}}}};
   nlohmann::json doc = {
       {"openapi", "3.1.0"},
       {"info", {{"title", "Atelier"}, {"version", ATELIER_VERSION}, {"description", "AI-assisted photo and design editing"}}},
@@ -97,6 +121,7 @@ nlohmann::json openapi_document() {
          {{"Error", {{"type", "object"}, {"required", {"error"}},
                      {"properties", {{"error", {{"type", "object"}, {"required", {"code", "message"}},
                                                 {"properties", {{"code", {{"type", "string"}}}, {"message", {{"type", "string"}}}}}}}}}}},
+          {"V2Error", {{"type", "object"}, {"required", {"error"}}, {"properties", {{"error", {{"type", "string"}}}}}}},
           {"Job", {{"type", "object"}, {"required", {"id", "status"}},
                    {"properties", {{"id", {{"type", "string"}}},
                                    {"status", {{"type", "string"}, {"enum", {"queued", "running", "succeeded", "failed", "cancelled"}}}},

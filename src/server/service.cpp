@@ -21,6 +21,7 @@
 #include "ml/inference.h"
 #include "ops/operation.h"
 #include "server/job_store.h"
+#include "server/v2_routes.h"
 #include "server/webhook.h"
 #include "server/work_queue.h"
 
@@ -114,6 +115,14 @@ struct Service::Impl {
   std::mutex webhook_mu;
   std::vector<std::thread> webhook_threads;
   Clock::time_point last_expiry{};
+  // What running jobs' operations streamed (edit: the model's answer), kept a minute after
+  // they finish so a subscriber reads it to the end.
+  struct StreamedText {
+    std::string text;
+    Clock::time_point finished{};
+  };
+  std::mutex text_mu;
+  std::map<std::string, StreamedText> texts;
 
   fs::path results_dir() const { return config.data_dir / "results"; }
 
@@ -266,6 +275,29 @@ struct Service::Impl {
     }
   }
 
+  // A checked v2 inference on a worker, with the same queue bound and deadline as run_sync.
+  void run_v2(V2Infer infer, Clock::time_point deadline, std::function<void(Response)> done) {
+    auto shared = std::make_shared<V2Infer>(std::move(infer));
+    auto finish = std::make_shared<std::function<void(Response)>>(std::move(done));
+    const bool queued = queue->try_push([this, shared, deadline, finish] {
+      if (Clock::now() > deadline) {
+        (*finish)(v2_error(deadline_exceeded("the request waited in the queue past its deadline (" +
+                                             format_number(config.timeout) + " s)")));
+        return;
+      }
+      double seconds = 0;
+      Response r = run_v2_infer(*shared, config.backend, seconds);
+      if (r.status == 200) metrics.record_inference(shared->model.manifest.name, seconds);
+      (*finish)(std::move(r));
+    });
+    if (!queued) {
+      Response r = v2_error(overloaded("the queue is full (" + std::to_string(queue->capacity()) +
+                                       " requests wait); retry later"));
+      r.headers.emplace_back("Retry-After", "1");
+      (*finish)(std::move(r));
+    }
+  }
+
   // ---- jobs ----------------------------------------------------------------------------
 
   Response create_job(const Request& req) {
@@ -278,7 +310,11 @@ struct Service::Impl {
       else rest.emplace_back(k, v);
     }
     const ops::Operation* op = ops::find_operation(op_name);
-    if (!op) return error_response(invalid_argument("op: expected one of cutout, crop, saliency, render, got '" + op_name + "'"));
+    if (!op) {
+      std::string names;
+      for (const ops::Operation& o : ops::operations()) names += (names.empty() ? "" : ", ") + o.spec.name;
+      return error_response(invalid_argument("op: expected one of " + names + ", got '" + op_name + "'"));
+    }
     auto parsed = parse(*op, req, rest);
     if (!parsed.ok()) return error_response(parsed.status());
     if (!webhook.empty()) {
@@ -356,6 +392,10 @@ struct Service::Impl {
           return cancelled_by_client;
         };
         ctx.progress = [&](double p) { (void)jobs->set_progress(job.id, p); };
+        ctx.text = [&](std::string_view piece) {
+          std::lock_guard lock(text_mu);
+          texts[job.id].text.append(piece);
+        };
         auto result = op->run(*uploads, *values, ctx);
         if (!result.ok()) {
           failure = result.status();
@@ -375,6 +415,10 @@ struct Service::Impl {
     if (!failure.ok()) state = failure.code() == StatusCode::kCancelled ? JobState::kCancelled : JobState::kFailed;
     (void)jobs->finish(job.id, state, failure.ok() ? "" : std::string(error_word(failure.code())), failure.message(),
                        result_json);
+    {
+      std::lock_guard lock(text_mu);
+      if (auto it = texts.find(job.id); it != texts.end()) it->second.finished = Clock::now();
+    }
     auto final_job = jobs->get(job.id);
     if (final_job.ok() && !final_job->webhook.empty()) send_webhook(*final_job);
   }
@@ -418,6 +462,13 @@ struct Service::Impl {
 
   void expire() {
     last_expiry = Clock::now();
+    {
+      std::lock_guard lock(text_mu);
+      for (auto it = texts.begin(); it != texts.end();) {
+        const bool old = it->second.finished != Clock::time_point{} && Clock::now() - it->second.finished > std::chrono::minutes(1);
+        it = old ? texts.erase(it) : std::next(it);
+      }
+    }
     const std::int64_t ttl_ms = std::int64_t(config.result_ttl * 1000);
     (void)jobs->expire(unix_ms(), ttl_ms, config.disk_quota);
     std::error_code ec;
@@ -472,8 +523,13 @@ Response Service::Impl::route(const Request& req, std::function<void(Response)>&
     return ready.load() ? json_response(200, {{"status", "ready"}})
                         : error_response(unavailable("not ready: loading and warming the models"));
   }
+  if (req.path == "/v2/health/live" || req.path == "/v2/health/ready") {
+    std::optional<V2Infer> none;
+    return *v2_route(req, ready.load(), none);
+  }
   if (!authorized(req)) {
-    Response r = error_response(unauthenticated("missing or wrong API key (send Authorization: Bearer KEY)"));
+    const Status denied = unauthenticated("missing or wrong API key (send Authorization: Bearer KEY)");
+    Response r = is_v2_path(req.path) ? v2_error(denied) : error_response(denied);
     r.headers.emplace_back("WWW-Authenticate", "Bearer");
     return r;
   }
@@ -485,6 +541,14 @@ Response Service::Impl::route(const Request& req, std::function<void(Response)>&
     return r;
   }
   if (req.path == "/openapi.json") return m == "GET" ? json_response(200, openapi_document()) : method_not_allowed("GET");
+  if (is_v2_path(req.path)) {
+    const auto deadline = Clock::now() + std::chrono::milliseconds(std::int64_t(config.timeout * 1000));
+    std::optional<V2Infer> infer;
+    if (std::optional<Response> r = v2_route(req, ready.load(), infer)) return std::move(*r);
+    async = true;
+    run_v2(std::move(*infer), deadline, std::move(done));
+    return {};
+  }
   if (parts.size() >= 2 && parts[0] == "v1" && parts[1] == "jobs") {
     if (parts.size() == 2) return m == "POST" ? (ready.load() ? create_job(req) : error_response(unavailable("not ready: loading and warming the models"))) : method_not_allowed("POST");
     const std::string& id = parts[2];
@@ -598,6 +662,7 @@ Result<std::unique_ptr<Service>> Service::create(ServeConfig config) {
 std::string route_label(const std::string& path) {
   const std::vector<std::string> p = split_path(path);
   if (path == "/healthz" || path == "/readyz" || path == "/metrics" || path == "/openapi.json") return path;
+  if (is_v2_path(path)) return v2_route_label(path);
   if (p.size() == 2 && p[0] == "v1" && (p[1] == "jobs" || ops::find_operation(p[1]))) return "/v1/" + p[1];
   if (p.size() >= 3 && p[0] == "v1" && p[1] == "jobs") {
     if (p.size() == 3) return "/v1/jobs/{id}";
@@ -654,6 +719,26 @@ void Service::log_request(const Request& request, const Response& response, std:
     std::fprintf(stderr, "%s %s %d %zu %.1fms %s\n", request.method.c_str(), response.route.c_str(), response.status,
                  bytes_sent, ms, request.id.c_str());
   }
+}
+
+std::optional<Response> Service::authorize(const Request& request) const {
+  if (impl_->authorized(request)) return std::nullopt;
+  Response r = error_response(unauthenticated("missing or wrong API key (send Authorization: Bearer KEY)"));
+  r.headers.emplace_back("WWW-Authenticate", "Bearer");
+  return r;
+}
+
+Result<nlohmann::json> Service::job_event(std::string_view id) {
+  if (!is_hex_id(id)) return not_found("job '" + std::string(id.substr(0, 64)) + "' not found");
+  ATELIER_ASSIGN_OR_RETURN(JobRecord job, impl_->jobs->get(id));
+  return job_json(job);
+}
+
+std::string Service::job_text(std::string_view id, std::size_t from) {
+  std::lock_guard lock(impl_->text_mu);
+  auto it = impl_->texts.find(std::string(id));
+  if (it == impl_->texts.end() || from >= it->second.text.size()) return {};
+  return it->second.text.substr(from);
 }
 
 Metrics& Service::metrics() { return impl_->metrics; }

@@ -9,6 +9,8 @@
 //   GET  /v1/results/{id}/{name}
 //   POST /v1/jobs?op={op}&webhook=URL    202 {"id", "status": "queued"}
 //   GET  /v1/jobs/{id}  /v1/jobs/{id}/result  /v1/jobs/{id}/files/{name};  DELETE /v1/jobs/{id}
+//   GET  /v1/events                      WebSocket of job events (event_session.h)
+//   /v2/...                              KServe v2 (v2_routes.h)
 //
 // Thread-safety: handle() may be called from any thread; `done` runs exactly once, on a
 // network thread (errors found up front) or a worker thread.
@@ -16,6 +18,8 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string_view>
 
 #include "server/config.h"
 #include "server/http_message.h"
@@ -39,6 +43,12 @@ class Service {
   void log_request(const Request& request, const Response& response, std::size_t bytes_sent, double seconds);
   Metrics& metrics();
   const ServeConfig& config() const;
+  // For the WebSocket (event_session.h): the 401 answer for a request without a valid key
+  // (nullopt when it may pass); a job as GET /v1/jobs/{id} shows it; and the text its
+  // operation streamed (an edit's model answer) from character `from` on ("" when none).
+  std::optional<Response> authorize(const Request& request) const;
+  Result<nlohmann::json> job_event(std::string_view id);
+  std::string job_text(std::string_view id, std::size_t from);
 
   struct Impl;
 

@@ -88,9 +88,14 @@ TEST_F(LlmTest, OpenAiStreamsTheAnswerExactly) {
   auto provider = make(config("openai"));
   EXPECT_EQ(provider->name(), "openai");
   std::vector<std::size_t> progress;
-  auto answer = provider->complete(request(), [&](std::size_t n) { progress.push_back(n); });
+  std::string streamed;  // the deltas add up to the answer
+  auto answer = provider->complete(request(), [&](std::size_t n, std::string_view delta) {
+    progress.push_back(n);
+    streamed += delta;
+  });
   ASSERT_TRUE(answer.ok()) << answer.status().message();
   EXPECT_EQ(answer->text, kAnswer);
+  EXPECT_EQ(streamed, kAnswer);
   EXPECT_EQ(answer->finish_reason, "stop");
   EXPECT_EQ(answer->prompt_tokens, 321);
   EXPECT_EQ(answer->completion_tokens, 45);
@@ -125,7 +130,7 @@ TEST_F(LlmTest, OpenAiStreamsTheAnswerExactly) {
 TEST_F(LlmTest, OpenAiAcceptsANonStreamingResponse) {
   server_.enqueue(testing::openai_json(kAnswer, "stop", {10, 20}));
   std::size_t last = 0;
-  auto answer = make(config("openai"))->complete(request(), [&](std::size_t n) { last = n; });
+  auto answer = make(config("openai"))->complete(request(), [&](std::size_t n, std::string_view) { last = n; });
   ASSERT_TRUE(answer.ok()) << answer.status().message();
   EXPECT_EQ(answer->text, kAnswer);
   EXPECT_EQ(answer->finish_reason, "stop");
@@ -268,7 +273,7 @@ TEST_F(LlmTest, AStreamThatStallsTimesOut) {
   c.timeout = milliseconds(300);
   std::size_t last = 0;
   const auto start = std::chrono::steady_clock::now();
-  auto answer = make(c)->complete(request(), [&](std::size_t n) { last = n; });
+  auto answer = make(c)->complete(request(), [&](std::size_t n, std::string_view) { last = n; });
   const double took = seconds_since(start);
   EXPECT_EQ(answer.status().code(), StatusCode::kDeadlineExceeded);
   EXPECT_EQ(answer.status().message(), "llamacpp: no complete answer within 0.3 s");
@@ -296,7 +301,7 @@ TEST_F(LlmTest, ADroppedStreamIsRetriedFromTheStart) {
   server_.enqueue(dropped);
   server_.enqueue(testing::openai_sse(kAnswer, "stop", {5, 6}));
   std::vector<std::size_t> progress;
-  auto answer = make(config("openai"))->complete(request(), [&](std::size_t n) { progress.push_back(n); });
+  auto answer = make(config("openai"))->complete(request(), [&](std::size_t n, std::string_view) { progress.push_back(n); });
   ASSERT_TRUE(answer.ok()) << answer.status().message();
   EXPECT_EQ(answer->text, kAnswer);
   EXPECT_EQ(answer->attempts, 2);
@@ -356,7 +361,7 @@ TEST_F(LlmTest, CancellingStopsTheCall) {
   LlmRequest req = request();
   req.cancelled = [&] { return cancel.load(); };
   const auto start = std::chrono::steady_clock::now();
-  auto answer = make(config("openai"))->complete(req, [&](std::size_t) { cancel = true; });
+  auto answer = make(config("openai"))->complete(req, [&](std::size_t, std::string_view) { cancel = true; });
   EXPECT_EQ(answer.status().code(), StatusCode::kCancelled);
   EXPECT_LT(seconds_since(start), 1.0);
 
@@ -382,7 +387,7 @@ TEST_F(LlmTest, OllamaStreamsNdjson) {
   auto provider = make(config("ollama"));
   EXPECT_EQ(provider->name(), "ollama");
   std::size_t calls = 0;
-  auto answer = provider->complete(request(), [&](std::size_t) { ++calls; });
+  auto answer = provider->complete(request(), [&](std::size_t, std::string_view) { ++calls; });
   ASSERT_TRUE(answer.ok()) << answer.status().message();
   EXPECT_EQ(answer->text, kAnswer);
   EXPECT_EQ(answer->finish_reason, "stop");
@@ -463,7 +468,7 @@ TEST_F(LlmTest, LlamaCppStreamsWithAGrammar) {
   LlmRequest req = request();
   req.grammar = "root ::= \"<design>\" [^<]* \"</design>\"\n";
   std::size_t last = 0;
-  auto answer = provider->complete(req, [&](std::size_t n) { last = n; });
+  auto answer = provider->complete(req, [&](std::size_t n, std::string_view) { last = n; });
   ASSERT_TRUE(answer.ok()) << answer.status().message();
   EXPECT_EQ(answer->text, kAnswer);
   EXPECT_EQ(answer->finish_reason, "stop");

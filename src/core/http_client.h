@@ -1,28 +1,30 @@
-// A small HTTP client over libcurl for the language-model providers (llm.h): one POST with
-// a JSON body, the response body streamed to a callback while it arrives, an overall
-// timeout, a connect timeout and cancellation. TLS peers are always verified; proxies come
+// A small HTTP client over libcurl, for the language-model providers (genai/llm.h) and
+// remote inference (ml/remote_backend.h): one GET or POST, the response body streamed to a
+// callback while it arrives or kept, response headers, an overall timeout, a connect
+// timeout and cancellation. TLS peers are always verified; proxies come
 // from the environment exactly as curl reads them (http_proxy, https_proxy, no_proxy);
 // redirects are not followed; only http and https URLs are accepted.
 //
 // Secrets (an API key) travel only in `headers`; error messages never quote headers.
-// Internal to src/genai: not part of the public API.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/status.h"
 
-namespace atelier::genai {
+namespace atelier {
 
 struct HttpRequest {
+  std::string method = "POST";  // "GET" or "POST"
   std::string url;
   std::vector<std::string> headers;  // "Name: value"
-  std::string body;                  // sent as is (POST)
+  std::string body;                  // sent as is (POST; GET sends none)
   std::chrono::milliseconds timeout{60000};          // the whole exchange
   std::chrono::milliseconds connect_timeout{10000};  // capped by timeout
   // Called with each piece of a 2xx response body as it arrives. An error status stops
@@ -37,6 +39,7 @@ struct HttpRequest {
 struct HttpResponse {
   long status = 0;
   std::string content_type;
+  std::map<std::string, std::string> headers;  // of the final response, lower-case names
   std::string body;  // non-2xx: the (capped) error body; 2xx: the body unless on_data
   // Retry-After in seconds (delay or date), -1 when absent.
   std::int64_t retry_after_seconds = -1;
@@ -60,10 +63,10 @@ struct HttpOutcome {
   HttpResponse response;
 };
 
-// Performs one POST. Never throws. A non-2xx HTTP status is not an error here: check
+// Performs one request. Never throws. A non-2xx HTTP status is not an error here: check
 // response.status. Error messages name the URL (without any user:password part) and the
 // reason in words ("connection refused", "timed out after 2.5 s").
-HttpOutcome http_post(const HttpRequest& request);
+HttpOutcome http_send(const HttpRequest& request);
 
 // `url` without a "user:password@" part, for messages.
 std::string url_for_display(std::string_view url);
@@ -71,4 +74,4 @@ std::string url_for_display(std::string_view url);
 // A duration in seconds for messages: "120", "2.5", "0.25".
 std::string format_seconds(std::chrono::milliseconds duration);
 
-}  // namespace atelier::genai
+}  // namespace atelier

@@ -1,8 +1,9 @@
-#include "genai/http_client.h"
+#include "core/http_client.h"
 
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <memory>
@@ -10,7 +11,7 @@
 
 #include "core/files.h"
 
-namespace atelier::genai {
+namespace atelier {
 
 namespace {
 
@@ -68,6 +69,26 @@ std::size_t on_write(char* data, std::size_t size, std::size_t count, void* user
   return n;
 }
 
+// Keeps the headers of the last response (a 100 Continue's come first and are dropped).
+std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const std::size_t n = size * count;
+  std::string_view line(data, n);
+  if (line.rfind("HTTP/", 0) == 0) {
+    t->response->headers.clear();
+    return n;
+  }
+  const std::size_t colon = line.find(':');
+  if (colon == std::string_view::npos || t->response->headers.size() >= 100) return n;
+  std::string name(line.substr(0, colon));
+  for (char& ch : name) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+  std::string_view value = line.substr(colon + 1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) value.remove_suffix(1);
+  t->response->headers[name] = std::string(value.substr(0, 8192));
+  return n;
+}
+
 int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   auto* t = static_cast<Transfer*>(user);
   if (!t->request->cancelled) return 0;
@@ -118,7 +139,7 @@ std::string format_seconds(std::chrono::milliseconds duration) {
   return s;
 }
 
-HttpOutcome http_post(const HttpRequest& request) {
+HttpOutcome http_send(const HttpRequest& request) {
   global_init();
   const std::string where = url_for_display(request.url);
   std::unique_ptr<CURL, void (*)(CURL*)> curl(curl_easy_init(), curl_easy_cleanup);
@@ -143,9 +164,17 @@ HttpOutcome http_post(const HttpRequest& request) {
   curl_easy_setopt(c, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(c, CURLOPT_POST, 1L);
-  curl_easy_setopt(c, CURLOPT_POSTFIELDS, request.body.data());
-  curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.size()));
+  if (request.method == "GET") {
+    curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+  } else if (request.method == "POST") {
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, request.body.data());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.size()));
+  } else {
+    return failure(HttpFailure::kBadUrl, invalid_argument("HTTP method '" + request.method + "' is not supported"));
+  }
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
   curl_easy_setopt(c, CURLOPT_USERAGENT, "atelier/0.1");
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -234,4 +263,4 @@ HttpOutcome http_post(const HttpRequest& request) {
   }
 }
 
-}  // namespace atelier::genai
+}  // namespace atelier
