@@ -354,6 +354,28 @@ struct Executor::Impl {
     dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src_any,
                                       w_any, b_md, dst_any, strides, dil, pad_l, pad_r);
     dnnl::convolution_forward::primitive_desc pd(d, attr, engine);
+    // Where the CPU's JIT kernels do not take an activation followed by the sum (AVX2
+    // without AVX-512: oneDNN 2.6 then picks its reference convolution, about 100x
+    // slower), the convolution keeps the activation and a binary step adds the residual.
+    bool separate_add = false;
+    if (residual >= 0 && !int8 && std::string_view(pd.impl_info_str()).starts_with("ref") &&
+        op.post.back().kind == PostOp::Kind::kAdd &&
+        std::count_if(op.post.begin(), op.post.end(), [](const PostOp& p) { return p.kind == PostOp::Kind::kAdd; }) == 1) {
+      dnnl::post_ops without_sum;
+      for (int i = 0; i + 1 < po.len(); ++i) {
+        dnnl::algorithm alg;
+        float scale, alpha, beta;
+        po.get_params_eltwise(i, scale, alg, alpha, beta);
+        without_sum.append_eltwise(scale, alg, alpha, beta);
+      }
+      dnnl::primitive_attr split = scratch_attr();
+      split.set_post_ops(without_sum);
+      dnnl::convolution_forward::primitive_desc fast(d, split, engine);
+      if (!std::string_view(fast.impl_info_str()).starts_with("ref")) {
+        pd = fast;
+        separate_add = true;
+      }
+    }
     if (conv_impl.empty() && ic >= 16) conv_impl = pd.impl_info_str();
 
     // Weights and bias: reordered once into the layout and type the primitive wants (int8:
@@ -379,7 +401,9 @@ struct Executor::Impl {
     const int src = as(slot_of[std::size_t(op.inputs[0])], pd.src_desc(), op.name + " input", int8 ? qin.scale : 0.f);
     const float dst_scale = q_dst ? qout.scale : 0.f;
     int dst = -1;
-    if (residual >= 0) {
+    if (separate_add) {
+      dst = add_slot(pd.dst_desc(), 0.f);
+    } else if (residual >= 0) {
       const int r = slot_of[std::size_t(residual)];
       if (last_reader[std::size_t(residual)] == op_index && !slots[std::size_t(r)].external &&
           slots[std::size_t(r)].md == pd.dst_desc() && slots[std::size_t(r)].scale == dst_scale && r != src) {
@@ -408,6 +432,19 @@ struct Executor::Impl {
     finish(st, pd);
     add_step(std::move(st));
     slot_of[std::size_t(op.output)] = dst;
+    if (separate_add) {
+      const int r = as(slot_of[std::size_t(residual)], pd.dst_desc(), op.name + " residual");
+      dnnl::binary::primitive_desc bpd(dnnl::binary::desc(dnnl::algorithm::binary_add, pd.dst_desc(), pd.dst_desc(),
+                                                          pd.dst_desc()),
+                                       scratch_attr(), engine);
+      Step add;
+      add.prim = dnnl::binary(bpd);
+      add.name = op.name + " + residual";
+      add.kind = "binary";
+      add.slot_args = {{DNNL_ARG_SRC_0, dst}, {DNNL_ARG_SRC_1, r}, {DNNL_ARG_DST, dst}};
+      finish(add, bpd);
+      add_step(std::move(add));
+    }
   }
 
   void add_simple(const Op& op) {
