@@ -53,15 +53,11 @@ CREATE INDEX IF NOT EXISTS jobs_by_finish ON jobs(finished_ms, seq) WHERE finish
   "id, op, options_json, COALESCE(idempotency_key, ''), webhook, state, progress, error_code, " \
   "error_message, result_json, attempts, cancel_requested, created_ms, updated_ms, finished_ms"
 
-constexpr JobState kStates[] = {JobState::kQueued, JobState::kRunning, JobState::kSucceeded,
-                                JobState::kFailed, JobState::kCancelled};
+}  // namespace
 
-std::int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
+namespace detail {
 
-bool valid_id(std::string_view id) {
+bool valid_job_id(std::string_view id) {
   if (id.size() != 32) return false;
   for (char c : id) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
@@ -69,13 +65,13 @@ bool valid_id(std::string_view id) {
   return true;
 }
 
-Status check_id(std::string_view id) {
-  if (valid_id(id)) return {};
+Status check_job_id(std::string_view id) {
+  if (valid_job_id(id)) return {};
   return invalid_argument("malformed job id " + atelier::quoted(utf8_prefix(id, 64)) +
                           " (32 lowercase hex characters expected)");
 }
 
-Result<std::string> new_id() {
+Result<std::string> new_job_id() {
   unsigned char bytes[16];
   std::size_t got = 0;
   while (got < sizeof bytes) {
@@ -95,7 +91,13 @@ Result<std::string> new_id() {
   return id;
 }
 
-// Bytes of the regular files under `dir` (0 when it does not exist).
+std::optional<JobState> job_state_from_name(std::string_view name) {
+  for (JobState st : kJobStates) {
+    if (job_state_name(st) == name) return st;
+  }
+  return std::nullopt;
+}
+
 std::uint64_t folder_bytes(const fs::path& dir) {
   std::uint64_t total = 0;
   std::error_code ec;
@@ -107,6 +109,15 @@ std::uint64_t folder_bytes(const fs::path& dir) {
     }
   }
   return total;
+}
+
+}  // namespace detail
+
+namespace {
+
+std::int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
 // "WHERE: sqlite's message", with a code by the kind of failure.
@@ -185,11 +196,9 @@ Result<JobRecord> read_record(const Stmt& s, const std::string& where) {
   r.idempotency_key = s.col_text(3);
   r.webhook = s.col_text(4);
   std::string state = s.col_text(5);
-  bool known = false;
-  for (JobState st : kStates) {
-    if (job_state_name(st) == state) r.state = st, known = true;
-  }
+  std::optional<JobState> known = detail::job_state_from_name(state);
   if (!known) return data_loss(where + ": job '" + r.id + "' has an unknown state " + atelier::quoted(state));
+  r.state = *known;
   r.progress = s.col_real(6);
   r.error_code = s.col_text(7);
   r.error_message = s.col_text(8);
@@ -348,7 +357,7 @@ Result<std::unique_ptr<JobStore>> JobStore::open(const fs::path& data_dir) {
 
 Result<JobStore::Created> SqliteJobStore::create(std::string op, std::string options_json,
                                            std::string idempotency_key, std::string webhook) {
-  ATELIER_ASSIGN_OR_RETURN(std::string id, new_id());
+  ATELIER_ASSIGN_OR_RETURN(std::string id, detail::new_job_id());
   std::lock_guard lock(impl_->mu);
   std::int64_t now = now_ms();
   {
@@ -377,7 +386,7 @@ Result<JobStore::Created> SqliteJobStore::create(std::string op, std::string opt
 }
 
 Result<JobRecord> SqliteJobStore::get(std::string_view id) {
-  ATELIER_TRY(check_id(id));
+  ATELIER_TRY(detail::check_job_id(id));
   std::lock_guard lock(impl_->mu);
   return impl_->load(id);
 }
@@ -396,7 +405,7 @@ Result<std::optional<JobRecord>> SqliteJobStore::claim_next() {
 }
 
 Status SqliteJobStore::set_progress(std::string_view id, double progress) {
-  ATELIER_TRY(check_id(id));
+  ATELIER_TRY(detail::check_job_id(id));
   if (std::isnan(progress)) return invalid_argument("job '" + std::string(id) + "': progress is not a number");
   progress = std::clamp(progress, 0.0, 1.0);
   std::lock_guard lock(impl_->mu);
@@ -407,7 +416,7 @@ Status SqliteJobStore::set_progress(std::string_view id, double progress) {
 
 Status SqliteJobStore::finish(std::string_view id, JobState final_state, std::string error_code,
                         std::string error_message, std::string result_json) {
-  ATELIER_TRY(check_id(id));
+  ATELIER_TRY(detail::check_job_id(id));
   if (!is_final(final_state)) {
     return invalid_argument("job '" + std::string(id) + "' cannot finish as " + std::string(job_state_name(final_state)));
   }
@@ -422,7 +431,7 @@ Status SqliteJobStore::finish(std::string_view id, JobState final_state, std::st
 }
 
 Result<JobRecord> SqliteJobStore::cancel(std::string_view id) {
-  ATELIER_TRY(check_id(id));
+  ATELIER_TRY(detail::check_job_id(id));
   std::lock_guard lock(impl_->mu);
   std::int64_t now = now_ms();
   {
@@ -482,7 +491,7 @@ Result<int> SqliteJobStore::expire(std::int64_t now_ms, std::int64_t ttl_ms, std
   // Sizes outside the lock: final jobs stay final, and their folders are the server's to fill.
   std::vector<std::uint64_t> sizes;
   std::uint64_t total = 0;
-  for (const std::string& id : finals) total += sizes.emplace_back(folder_bytes(impl_->jobs_dir / id));
+  for (const std::string& id : finals) total += sizes.emplace_back(detail::folder_bytes(impl_->jobs_dir / id));
   std::size_t victims = 0;
   while (victims < finals.size() && total > quota_bytes) total -= sizes[victims++];
   if (victims > 0) {
@@ -512,7 +521,7 @@ Result<int> SqliteJobStore::expire(std::int64_t now_ms, std::int64_t ttl_ms, std
   std::vector<fs::path> orphans;
   for (fs::directory_iterator it(impl_->jobs_dir, ec), end; !ec && it != end; it.increment(ec)) {
     std::string name = it->path().filename().string();
-    if (valid_id(name) && !known.count(name)) orphans.push_back(it->path());
+    if (detail::valid_job_id(name) && !known.count(name)) orphans.push_back(it->path());
   }
   for (const fs::path& p : orphans) fs::remove_all(p, ec);
   return deleted;
@@ -520,14 +529,14 @@ Result<int> SqliteJobStore::expire(std::int64_t now_ms, std::int64_t ttl_ms, std
 
 std::map<JobState, int> SqliteJobStore::counts() {
   std::map<JobState, int> out;
-  for (JobState st : kStates) out[st] = 0;
+  for (JobState st : detail::kJobStates) out[st] = 0;
   std::lock_guard lock(impl_->mu);
   Stmt s = impl_->q("SELECT state, count(*) FROM jobs GROUP BY state");
   for (;;) {
     Result<bool> row = s.step();
     if (!row.ok() || !*row) break;
     std::string state = s.col_text(0);
-    for (JobState st : kStates) {
+    for (JobState st : detail::kJobStates) {
       if (job_state_name(st) == state) out[st] = int(s.col_int(1));
     }
   }
@@ -535,7 +544,7 @@ std::map<JobState, int> SqliteJobStore::counts() {
 }
 
 fs::path SqliteJobStore::job_dir(std::string_view id) const {
-  if (!valid_id(id)) return {};
+  if (!detail::valid_job_id(id)) return {};
   return impl_->jobs_dir / std::string(id);
 }
 

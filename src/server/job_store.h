@@ -128,4 +128,16 @@ class SqliteJobStore final : public JobStore {
   std::unique_ptr<Impl> impl_;
 };
 
+// Shared by the stores (job_store.cpp, redis_job_store.cpp); not for the stores' callers.
+namespace detail {
+inline constexpr JobState kJobStates[] = {JobState::kQueued, JobState::kRunning, JobState::kSucceeded,
+                                          JobState::kFailed, JobState::kCancelled};
+bool valid_job_id(std::string_view id);  // 32 lowercase hex characters
+// kInvalidArgument 'malformed job id "../x" (32 lowercase hex characters expected)'.
+Status check_job_id(std::string_view id);
+Result<std::string> new_job_id();  // 16 bytes of getrandom() in lowercase hex
+std::optional<JobState> job_state_from_name(std::string_view name);  // inverse of job_state_name
+std::uint64_t folder_bytes(const std::filesystem::path& dir);  // regular files under dir (0: none)
+}  // namespace detail
+
 }  // namespace atelier::server
