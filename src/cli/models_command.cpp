@@ -100,6 +100,11 @@ Result<ml::InstalledModel> check_precisions(const ml::ModelStore& store, ml::Ins
   }
   ml::ModelManifest manifest = model.manifest;
   for (ml::Precision p : ml::kCheckedPrecisions) {
+    if (p == ml::Precision::kBf16 && !ml::onednn::runs_bf16()) {
+      std::printf("bf16: not available on this CPU (%s has no AVX-512); --precision auto will not use it\n",
+                  ml::onednn::effective_isa().c_str());
+      continue;
+    }
     if (p == ml::Precision::kInt8 && manifest.int8_calibration.empty()) {
       std::printf("int8: not calibrated (atelier models calibrate %s)\n", manifest.name.c_str());
       continue;

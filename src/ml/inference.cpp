@@ -203,6 +203,11 @@ Result<std::unique_ptr<onednn::Executor>> compile_onednn(const fs::path& onnx, c
     graph = onednn::build_graph(std::move(view), manifest.input, dims, manifest.postprocess.output);
   }
   if (!graph.ok()) return graph.status().with_context(onnx.string());
+  // After the graph's own errors (an operator the executor lacks names its node first).
+  if (precision == Precision::kBf16 && !onednn::runs_bf16()) {
+    return failed_precondition("--precision bf16 needs a CPU with AVX-512 (this one runs " + onednn::effective_isa() +
+                               "); use fp32 or int8");
+  }
   Result<std::unique_ptr<onednn::Executor>> compiled = onednn::Executor::compile(std::move(*graph), options);
   if (!compiled.ok()) return compiled.status().with_context(onnx.string());
   return std::move(*compiled);

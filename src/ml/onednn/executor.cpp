@@ -765,6 +765,8 @@ bool has_int8_vnni() {
          isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;
 }
 
+bool runs_bf16() { return effective_isa().rfind("avx512_core", 0) == 0 || has_native_bf16(); }
+
 bool has_native_bf16() {
   const auto isa = dnnl::get_effective_cpu_isa();
   return isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;

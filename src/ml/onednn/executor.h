@@ -111,6 +111,9 @@ class Executor {
 std::string effective_isa();
 // Whether the CPU runs bf16 convolutions natively (AVX512-BF16 or AMX).
 bool has_native_bf16();
+// Whether oneDNN has bf16 convolutions on this CPU at all: natively, or emulated on
+// AVX-512 (plain AVX2 has none).
+bool runs_bf16();
 // Whether its int8 convolutions sum u8·s8 pairs in 32 bits (VNNI or AMX); without, weights
 // keep to 7 bits.
 bool has_int8_vnni();
