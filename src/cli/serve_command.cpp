@@ -9,6 +9,7 @@
 #include "core/parse.h"
 #include "core/text.h"
 #include "server/http_server.h"
+#include "server/redis_client.h"
 #include "server/service.h"
 
 namespace atelier::cli {
@@ -54,6 +55,14 @@ int run_serve(ServeArgs& a) {
   c.limits.max_input_bytes = c.max_body;
   c.data_dir = a.data_dir.empty() ? default_data_dir() : a.data_dir;
   c.log_json = a.log_format == "json";
+  if (c.worker_only && c.queue_url.empty()) {
+    return print_error("--worker-only needs --queue-url (workers take their jobs from a shared Redis)"), kExitUsage;
+  }
+  if (!c.queue_url.empty()) {
+    if (auto url = server::parse_redis_url(c.queue_url); !url.ok()) {
+      return print_error("--queue-url: " + url.status().message()), kExitUsage;
+    }
+  }
   if (!a.api_keys_file.empty()) {
     auto keys = secret_lines("--api-keys", a.api_keys_file);
     if (!keys.ok()) return print_error(keys.status().message()), kExitUsage;
@@ -112,6 +121,15 @@ std::function<int()> add_serve_command(CLI::App& app) {
   env(add_number_option(*cmd, "--result-ttl", c.result_ttl, 1, 30 * 86400, "Seconds results and finished jobs are kept (default 3600)"),
       "RESULT_TTL");
   env(cmd->add_option("--disk-quota", c.disk_quota, "Bytes finished jobs may keep on disk (default 4 GiB)"), "DISK_QUOTA");
+  env(cmd->add_option("--queue-url", c.queue_url,
+                      "Jobs on Redis Streams, shared by every process with the same URL and --data-dir: "
+                      "redis://[:PASSWORD@]HOST:PORT[/DB] (default: SQLite in --data-dir)"),
+      "QUEUE_URL");
+  env(cmd->add_flag("--worker-only", c.worker_only, "Only run jobs from --queue-url (no API routes; health, readiness and metrics stay)"),
+      "WORKER_ONLY");
+  env(add_number_option(*cmd, "--claim-idle", c.claim_idle, 0.1, 3600,
+                        "Seconds a Redis job may go without its worker's heartbeat before another process takes it (default 30)"),
+      "CLAIM_IDLE");
   env(cmd->add_option("--log-format", a->log_format, "text | json: one line per request on stderr (default text)")
           ->check(CLI::IsMember({"text", "json"})),
       "LOG_FORMAT");

@@ -34,6 +34,11 @@ struct ServeConfig {
   std::uint64_t disk_quota = 4ull << 30;
   bool log_json = false;
   bool warm = true;                 // load and run each default model before /readyz says 200
+  // Jobs on Redis Streams (redis_job_store.h) instead of SQLite: several processes share
+  // them, with data_dir a folder they all mount. Empty: SQLite under data_dir.
+  std::string queue_url;
+  bool worker_only = false;         // run jobs only: no API routes (health, readiness, metrics stay)
+  double claim_idle = 30;           // seconds without a worker's heartbeat before its job is taken over
   ml::BackendOptions backend;
 };
 

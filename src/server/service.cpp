@@ -21,6 +21,7 @@
 #include "ml/inference.h"
 #include "ops/operation.h"
 #include "server/job_store.h"
+#include "server/redis_job_store.h"
 #include "server/v2_routes.h"
 #include "server/webhook.h"
 #include "server/work_queue.h"
@@ -351,6 +352,12 @@ struct Service::Impl {
 
   Result<std::vector<ops::Upload>> load_inputs(const std::string& id) {
     const fs::path input = jobs->job_dir(id) / "input";
+    // uploads.json is written last (atomically): with a shared queue another process may
+    // claim the job between its creation and that write, so it waits for it a little.
+    std::error_code ec;
+    for (int i = 0; i < 200 && !fs::exists(input / "uploads.json", ec) && !stopping.load(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
     ATELIER_ASSIGN_OR_RETURN(std::vector<std::uint8_t> meta_bytes, read_file(input / "uploads.json", 1 << 20));
     const auto meta = nlohmann::json::parse(meta_bytes.begin(), meta_bytes.end(), nullptr, false);
     if (!meta.is_array()) return internal_error("job " + id + ": bad uploads.json");
@@ -367,6 +374,8 @@ struct Service::Impl {
   }
 
   void run_job(const JobRecord& job) {
+    std::fprintf(stderr, "atelier serve: job %s (%s) started, attempt %d\n", job.id.c_str(), job.op.c_str(), job.attempts);
+    const auto started = Clock::now();
     const ops::Operation* op = ops::find_operation(job.op);
     Status failure;
     std::string result_json;
@@ -413,8 +422,14 @@ struct Service::Impl {
     }
     JobState state = JobState::kSucceeded;
     if (!failure.ok()) state = failure.code() == StatusCode::kCancelled ? JobState::kCancelled : JobState::kFailed;
-    (void)jobs->finish(job.id, state, failure.ok() ? "" : std::string(error_word(failure.code())), failure.message(),
-                       result_json);
+    if (Status s = jobs->finish(job.id, state, failure.ok() ? "" : std::string(error_word(failure.code())),
+                                failure.message(), result_json);
+        !s.ok()) {
+      std::fprintf(stderr, "atelier serve: job %s: %s\n", job.id.c_str(), s.message().c_str());
+    }
+    std::fprintf(stderr, "atelier serve: job %s (%s) %s in %.2f s\n", job.id.c_str(), job.op.c_str(),
+                 std::string(job_state_name(state)).c_str(),
+                 std::chrono::duration<double>(Clock::now() - started).count());
     {
       std::lock_guard lock(text_mu);
       if (auto it = texts.find(job.id); it != texts.end()) it->second.finished = Clock::now();
@@ -540,6 +555,10 @@ Response Service::Impl::route(const Request& req, std::function<void(Response)>&
     r.body = metrics.render();
     return r;
   }
+  if (config.worker_only) {
+    return error_response(404, "not_found",
+                          "this process only runs jobs (--worker-only): send requests to a front end");
+  }
   if (req.path == "/openapi.json") return m == "GET" ? json_response(200, openapi_document()) : method_not_allowed("GET");
   if (is_v2_path(req.path)) {
     const auto deadline = Clock::now() + std::chrono::milliseconds(std::int64_t(config.timeout * 1000));
@@ -625,7 +644,14 @@ Result<std::unique_ptr<Service>> Service::create(ServeConfig config) {
   auto impl = std::make_unique<Impl>();
   if (config.data_dir.empty()) return invalid_argument("--data-dir: a folder is needed for jobs and results");
   ATELIER_TRY(ensure_directory(config.data_dir / "results").with_context("--data-dir"));
-  ATELIER_ASSIGN_OR_RETURN(impl->jobs, JobStore::open(config.data_dir));
+  if (config.queue_url.empty()) {
+    ATELIER_ASSIGN_OR_RETURN(impl->jobs, JobStore::open(config.data_dir));
+  } else {
+    RedisStoreOptions opt;
+    opt.claim_idle_ms = int(config.claim_idle * 1000);
+    opt.result_ttl_ms = std::int64_t(config.result_ttl * 1000);
+    ATELIER_ASSIGN_OR_RETURN(impl->jobs, open_redis_job_store(config.queue_url, config.data_dir, opt));
+  }
   ATELIER_TRY(impl->jobs->requeue_interrupted().status());
   if (!config.webhook_secret.empty()) {
     auto key = parse_webhook_secret(config.webhook_secret);

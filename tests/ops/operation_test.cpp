@@ -27,7 +27,7 @@ Upload jpeg_upload(int w, int h) {
 }
 
 TEST(Operations, EveryDeclarationIsSoundAndFindable) {
-  ASSERT_EQ(operations().size(), 4u);
+  ASSERT_EQ(operations().size(), 5u);
   for (const Operation& op : operations()) {
     EXPECT_TRUE(check_declaration(op.spec).ok()) << check_declaration(op.spec).message();
     EXPECT_EQ(find_operation(op.spec.name), &op);
@@ -35,6 +35,7 @@ TEST(Operations, EveryDeclarationIsSoundAndFindable) {
   }
   EXPECT_EQ(find_operation("nope"), nullptr);
   EXPECT_EQ(find_operation("render")->input, InputKind::kDesign);
+  EXPECT_EQ(find_operation("edit")->input, InputKind::kDesign);
 }
 
 TEST(Operations, CutoutCombinationsNameTheOptionsAsTheShellSpellsThem) {

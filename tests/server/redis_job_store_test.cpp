@@ -24,9 +24,13 @@
 #include "core/files.h"
 #include "core/subprocess.h"
 #include "server/redis_client.h"
+#include "support/fake_llm_server.h"
+#include "support/redis_process.h"
 
 namespace atelier::server {
 namespace {
+using testing::RedisServer;
+using testing::unused_port;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using Type = RedisReply::Type;
@@ -34,85 +38,6 @@ using Type = RedisReply::Type;
 constexpr int kClaimIdleMs = 300;
 
 TempDir temp() { return std::move(TempDir::create()).value(); }
-
-// A TCP port on 127.0.0.1 that nothing listens on right now.
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  int port = 0;
-  if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-    port = ntohs(a.sin_port);
-  }
-  if (fd >= 0) ::close(fd);
-  return port;
-}
-
-// redis-server on 127.0.0.1 (a free port unless given), no persistence, its files in a
-// temporary folder; killed by stop() or the destructor (and with this process if it dies).
-class RedisServer {
- public:
-  explicit RedisServer(std::vector<std::string> extra = {}, int port = 0) : dir_(temp()) {
-    const fs::path program = find_program("redis-server");
-    if (program.empty()) {
-      error_ = "redis-server not found: install it with scripts/install-deps (apt-get install redis-server)";
-      return;
-    }
-    port_ = port ? port : free_port();
-    std::vector<std::string> args = {program.string(), "--port", std::to_string(port_), "--bind", "127.0.0.1",
-                                     "--save", "", "--appendonly", "no", "--dir", dir_.path().string()};
-    args.insert(args.end(), extra.begin(), extra.end());
-    const std::string log = (dir_.path() / "redis.log").string();
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (fd >= 0) ::dup2(fd, 1), ::dup2(fd, 2);
-      std::vector<char*> argv;
-      for (std::string& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    // Up when a PING is answered (a refused password still proves it listens).
-    for (auto deadline = std::chrono::steady_clock::now() + 10s; std::chrono::steady_clock::now() < deadline;) {
-      auto c = RedisClient::connect(url());
-      if (c.ok() || c.status().code() == StatusCode::kUnauthenticated) return;
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        break;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    std::ifstream in(log);
-    error_ = "redis-server did not start: " + std::string(std::istreambuf_iterator<char>(in), {});
-  }
-  ~RedisServer() { stop(); }
-  void stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
-  RedisServer(const RedisServer&) = delete;
-  RedisServer& operator=(const RedisServer&) = delete;
-
-  const std::string& error() const { return error_; }
-  int port() const { return port_; }
-  std::string url(const std::string& userinfo = "", const std::string& db = "") const {
-    return "redis://" + userinfo + "127.0.0.1:" + std::to_string(port_) + db;
-  }
-
- private:
-  TempDir dir_;
-  pid_t pid_ = -1;
-  int port_ = 0;
-  std::string error_;
-};
 
 // The server the tests of this process share.
 RedisServer& server() {
@@ -297,7 +222,7 @@ TEST(RedisUrl, BadOnesAreOneLineWithoutThePassword) {
 }
 
 TEST(RedisClient, ConnectionRefusedNamesTheAddress) {
-  const int port = free_port();
+  const int port = unused_port();
   const std::string url = "redis://127.0.0.1:" + std::to_string(port);
   auto c = RedisClient::connect(url);
   ASSERT_FALSE(c.ok());
