@@ -48,6 +48,18 @@ Response json_response(int http_status, const nlohmann::json& body) {
   return r;
 }
 
+std::vector<std::string> path_segments(std::string_view path) {
+  std::vector<std::string> parts;
+  std::size_t pos = 1;
+  while (pos <= path.size()) {
+    std::size_t slash = path.find('/', pos);
+    if (slash == std::string_view::npos) slash = path.size();
+    parts.emplace_back(path.substr(pos, slash - pos));
+    pos = slash + 1;
+  }
+  return parts;
+}
+
 Response error_response(int http_status, const std::string& word, const std::string& message) {
   return json_response(http_status, {{"error", {{"code", word}, {"message", message}}}});
 }

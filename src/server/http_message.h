@@ -42,6 +42,9 @@ Response error_response(const Status& status);
 Response error_response(int http_status, const std::string& word, const std::string& message);
 Response json_response(int http_status, const nlohmann::json& body);
 
+// "/v1/jobs/ID" -> {"v1", "jobs", "ID"} (a trailing slash gives an empty last segment).
+std::vector<std::string> path_segments(std::string_view path);
+
 // Splits "a=1&b=%20x" into decoded pairs ('+' is a space). Error for bad percent escapes.
 Result<std::vector<std::pair<std::string, std::string>>> parse_query(std::string_view query);
 Result<std::string> percent_decode(std::string_view text, bool plus_is_space);

@@ -84,6 +84,14 @@ nlohmann::json openapi_document() {
   paths["/v1/results/{id}/{name}"] = {{"get", {{"operationId", "getResult"},
                                                {"parameters", {id_param, {{"name", "name"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}}}},
                                                {"responses", {{"200", {{"description", "a result file"}}}, {"404", error_ref("expired or unknown")}}}}}};
+  paths["/v1/events"] = {
+      {"get",
+       {{"operationId", "jobEvents"},
+        {"summary", "WebSocket of job events: send {\"subscribe\": \"<job id>\"}; receive {\"type\": \"job\", "
+                    "\"job\": {...}} on every change and {\"type\": \"text\", \"id\", \"text\"} as an edit's model answers"},
+        {"responses", {{"101", {{"description", "switching to the WebSocket protocol"}}},
+                       {"401", error_ref("missing or wrong API key")},
+                       {"426", error_ref("not a WebSocket upgrade")}}}}}};
   for (const char* p : {"/healthz", "/readyz", "/metrics", "/openapi.json"}) {
     paths[p] = {{"get", {{"responses", {{"200", {{"description", "ok"}}}}}}}};
   }

@@ -63,18 +63,6 @@ bool is_file_name(std::string_view s) {
   return true;
 }
 
-std::vector<std::string> split_path(std::string_view path) {
-  std::vector<std::string> parts;
-  std::size_t pos = 1;
-  while (pos <= path.size()) {
-    std::size_t slash = path.find('/', pos);
-    if (slash == std::string_view::npos) slash = path.size();
-    parts.emplace_back(path.substr(pos, slash - pos));
-    pos = slash + 1;
-  }
-  return parts;
-}
-
 bool wants_json(const Request& r) { return r.header("accept").find("application/json") != std::string::npos; }
 
 // Every string in `j` equal to a result file's name becomes its URL.
@@ -525,7 +513,7 @@ struct Service::Impl {
 };
 
 Response Service::Impl::route(const Request& req, std::function<void(Response)>& done, bool& async) {
-  const std::vector<std::string> parts = split_path(req.path);
+  const std::vector<std::string> parts = path_segments(req.path);
   const std::string& m = req.method;
   auto method_not_allowed = [](const std::string& allow) {
     Response r = error_response(405, "method_not_allowed", "method not allowed (use " + allow + ")");
@@ -686,7 +674,7 @@ Result<std::unique_ptr<Service>> Service::create(ServeConfig config) {
 
 // The route's template for logs and metrics: ids never become label values.
 std::string route_label(const std::string& path) {
-  const std::vector<std::string> p = split_path(path);
+  const std::vector<std::string> p = path_segments(path);
   if (path == "/healthz" || path == "/readyz" || path == "/metrics" || path == "/openapi.json") return path;
   if (is_v2_path(path)) return v2_route_label(path);
   if (p.size() == 2 && p[0] == "v1" && (p[1] == "jobs" || ops::find_operation(p[1]))) return "/v1/" + p[1];

@@ -10,18 +10,6 @@ namespace atelier::server {
 namespace {
 using nlohmann::json;
 
-std::vector<std::string> split(const std::string& path) {
-  std::vector<std::string> parts;
-  std::size_t pos = 1;
-  while (pos <= path.size()) {
-    std::size_t slash = path.find('/', pos);
-    if (slash == std::string::npos) slash = path.size();
-    parts.push_back(path.substr(pos, slash - pos));
-    pos = slash + 1;
-  }
-  return parts;
-}
-
 // /v2/models/{name}[/versions/1][/{action}] → name and action ("" for metadata); false
 // for other shapes. Only version "1" exists.
 bool model_path(const std::vector<std::string>& p, std::string& name, std::string& action, bool& bad_version) {
@@ -87,7 +75,7 @@ Status check_request(const ml::ModelManifest& m, const ml::V2Request& r) {
 bool is_v2_path(const std::string& path) { return path == "/v2" || path.rfind("/v2/", 0) == 0; }
 
 std::string v2_route_label(const std::string& path) {
-  const std::vector<std::string> p = split(path);
+  const std::vector<std::string> p = path_segments(path);
   if (path == "/v2" || path == "/v2/health/live" || path == "/v2/health/ready") return path;
   std::string name, action;
   bool bad_version = false;
@@ -112,7 +100,7 @@ std::optional<Response> v2_route(const Request& req, bool ready, std::optional<V
   }
   std::string name, action;
   bool bad_version = false;
-  if (!model_path(split(req.path), name, action, bad_version)) {
+  if (!model_path(path_segments(req.path), name, action, bad_version)) {
     return v2_error(not_found("no route " + req.path));
   }
   if (bad_version) return v2_error(not_found("model '" + name + "' has only version 1"));

@@ -4,7 +4,7 @@
 
 namespace atelier::server {
 
-WorkQueue::WorkQueue(int workers, int capacity) : capacity_(capacity) {
+WorkQueue::WorkQueue(int workers, int capacity) : capacity_(capacity), worker_count_(workers) {
   for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { loop(); });
 }
 
@@ -13,7 +13,9 @@ WorkQueue::~WorkQueue() { stop(false); }
 bool WorkQueue::try_push(Task task) {
   {
     std::lock_guard lock(mu_);
-    if (stopping_ || int(tasks_.size()) >= capacity_) return false;
+    // The new task waits unless a worker is free for it: refused when more than
+    // `capacity` would wait then.
+    if (stopping_ || int(tasks_.size()) + 1 - (worker_count_ - running_) > capacity_) return false;
     tasks_.push_back(std::move(task));
   }
   cv_.notify_one();

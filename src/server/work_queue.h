@@ -1,6 +1,7 @@
 // A bounded queue in front of a fixed number of worker threads. try_push refuses at once
-// when `capacity` tasks already wait (the caller answers 429): the backlog never grows
-// past it. Tasks run in arrival order; stop() lets the queued tasks run (drain) or drops
+// when the task would have to wait behind `capacity` others for a worker (the caller
+// answers 429): the backlog never grows past it, and with capacity 0 a request is taken
+// only when a worker is free. Tasks run in arrival order; stop() lets the queued tasks run (drain) or drops
 // them, then joins the workers.
 #pragma once
 
@@ -25,7 +26,7 @@ class WorkQueue {
   int depth() const;         // waiting, not running
   int running() const;
   int capacity() const { return capacity_; }
-  int workers() const { return int(threads_.size()); }
+  int workers() const { return worker_count_; }
   // Waits until nothing waits or runs, or `timeout_ms` passed; true when idle.
   bool wait_idle(int timeout_ms);
   void stop(bool drain);
@@ -33,6 +34,7 @@ class WorkQueue {
  private:
   void loop();
   const int capacity_;
+  const int worker_count_;
   mutable std::mutex mu_;
   std::condition_variable cv_, idle_cv_;
   std::deque<Task> tasks_;
