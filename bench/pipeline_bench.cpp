@@ -42,7 +42,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: pipeline_bench [--runs N] [--threads N] [--model NAME] PHOTO...\n");
     return 2;
   }
-  ml::BackendOptions backend{.threads = threads};
+  ml::BackendOptions backend;
+  backend.threads = threads;
   auto session = ml::get_session(model, backend);
   if (!session.ok()) {
     std::fprintf(stderr, "pipeline_bench: %s\n", session.status().message().c_str());

@@ -227,6 +227,13 @@ Result<Tensor> Session::run(const Tensor& input) {
   return backend_->run(model_.manifest.input, input, model_.manifest.postprocess.output);
 }
 
+BackendKind auto_backend(const ModelManifest& manifest, Precision precision) {
+  if (precision == Precision::kAuto) precision = auto_precision(manifest);
+  const std::string isa = onednn::effective_isa();
+  const bool avx512 = isa.rfind("avx512", 0) == 0 || isa.rfind("amx", 0) == 0;
+  return precision == Precision::kFp32 && !avx512 ? BackendKind::kWinograd : BackendKind::kOneDnn;
+}
+
 Result<std::shared_ptr<Session>> get_session(const InstalledModel& model, const BackendOptions& options) {
   std::lock_guard lock(g_cache_mu);
   CacheKey key{model.model_path().string(), model.manifest.sha256, options};
@@ -239,7 +246,9 @@ Result<std::shared_ptr<Session>> get_session(const InstalledModel& model, const 
   const std::string& remote = options.inference_url.empty() ? model.manifest.inference_url : options.inference_url;
   if (!remote.empty()) {
     ATELIER_ASSIGN_OR_RETURN(backend, make_remote_backend(remote, model.manifest));
-  } else if (options.backend == BackendKind::kAuto || options.backend == BackendKind::kOneDnn) {
+  } else if (options.backend == BackendKind::kOneDnn ||
+             (options.backend == BackendKind::kAuto &&
+              auto_backend(model.manifest, options.precision) == BackendKind::kOneDnn)) {
     Result<std::unique_ptr<InferenceBackend>> b =
         make_onednn_backend(model.model_path(), model.manifest, threads, options.precision);
     if (b.ok()) backend = std::move(*b);

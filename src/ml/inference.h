@@ -39,8 +39,9 @@ class InferenceBackend {
   virtual Result<Tensor> run(const std::string& input_name, const Tensor& input, const std::string& output_name) = 0;
 };
 
-// kAuto: oneDNN when it can run the graph, else Winograd. kWinograd: OpenCV DNN with the
-// Winograd layer (fast_conv.h). kOpenCv: OpenCV DNN's own convolution.
+// kAuto: oneDNN when it can run the graph, else Winograd; in fp32 on a CPU without
+// AVX-512 Winograd, which is faster there. kWinograd: OpenCV DNN with the Winograd layer
+// (fast_conv.h). kOpenCv: OpenCV DNN's own convolution.
 enum class BackendKind { kAuto, kOneDnn, kWinograd, kOpenCv };
 // The compute precision of the oneDNN backend (the OpenCV ones are fp32 only); kAuto:
 // auto_precision() of the model. kInt8 needs the model's int8 calibration (manifest.h).
@@ -83,6 +84,12 @@ Result<std::unique_ptr<InferenceBackend>> make_onednn_backend(const std::filesys
 // The executor itself, for calibration and benchmarks (same errors).
 Result<std::unique_ptr<onednn::Executor>> compile_onednn(const std::filesystem::path& onnx,
                                                         const ModelManifest& manifest, int threads, Precision precision);
+
+// What --backend auto tries first for a model in `precision`: oneDNN, except in fp32 on a
+// CPU without AVX-512, where OpenCV DNN with the Winograd convolution is faster (ISNet at
+// 1024², 2 threads, AMD EPYC with AVX2: 1.70 s against 2.33 s per inference,
+// inference_bench); kWinograd then.
+BackendKind auto_backend(const ModelManifest& manifest, Precision precision);
 
 // What --precision auto means for a model: the fastest precision whose check in the
 // manifest met the quality bar (manifest.h): int8 (when calibrated), then bf16 where the

@@ -38,7 +38,9 @@ TEST(V2Protocol, RequestsRoundTripExactlyInJsonAndBinary) {
     r.binary_output = binary;
     V2Message m = encode_v2_request(r, binary);
     EXPECT_EQ(m.header_size > 0, binary);
-    if (binary) EXPECT_EQ(m.body.size(), m.header_size + kValues.size() * 4);
+    if (binary) {
+      EXPECT_EQ(m.body.size(), m.header_size + kValues.size() * 4);
+    }
     auto d = decode_v2_request(m.body, binary ? std::optional<std::size_t>(m.header_size) : std::nullopt, 1000);
     ASSERT_TRUE(d.ok()) << d.status().message();
     EXPECT_EQ(d->id, "req-1");
