@@ -24,6 +24,7 @@
 #include "image/codec.h"
 #include "ml/manifest.h"
 #include "ml/onnx_convert.h"
+#include "ml/v2_protocol.h"
 #include "support/onnx_builder.h"
 #include "support/tarball.h"
 #include "vision/smart_crop.h"
@@ -407,6 +408,36 @@ void option_seeds() {
   }
 }
 
+// Network protocols: KServe v2 bodies (JSON and binary, first byte the header size as
+// v2_protocol_fuzzer reads it) and RESP2 replies as Redis sends them.
+void protocol_seeds() {
+  ml::V2Request r;
+  r.id = "seed";
+  ml::V2Tensor t;
+  t.name = "input";
+  t.shape = {1, 3, 2, 2};
+  t.data = {0.5f, -1, 2, 0, 1, 1, 1, 1, 0.25f, 3, -2, 7};
+  r.inputs.push_back(t);
+  r.outputs = {"output"};
+  for (bool binary : {false, true}) {
+    r.binary_output = binary;
+    // Two bytes, big-endian: 0 (JSON only) or the header size + 1.
+    auto prefix = [](const ml::V2Message& m) {
+      const std::size_t n = m.header_size ? m.header_size + 1 : 0;
+      return std::string{char(n >> 8), char(n & 0xff)};
+    };
+    const ml::V2Message m = ml::encode_v2_request(r, binary);
+    put("v2_protocol_fuzzer", binary ? "request.bin" : "request.json", prefix(m) + m.body);
+    const ml::V2Message answer = ml::encode_v2_response("isnet", "seed", {t}, binary);
+    put("v2_protocol_fuzzer", binary ? "response.bin" : "response.json", prefix(answer) + answer.body);
+  }
+  put("redis_reply_fuzzer", "simple.resp", std::string("+OK\r\n:42\r\n-ERR no\r\n$-1\r\n*-1\r\n"));
+  put("redis_reply_fuzzer", "nested.resp",
+      std::string("*2\r\n$5\r\n0-1-2\r\n*2\r\n*2\r\n$2\r\nid\r\n$32\r\n0123456789abcdef0123456789abcdef\r\n"
+                  "*0\r\n"));
+  put("redis_reply_fuzzer", "bulk.resp", std::string("$6\r\na\r\nb\0c\r\n", 13));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -419,6 +450,7 @@ int main(int argc, char** argv) {
   design_seeds(ATELIER_SOURCE_DIR);
   model_seeds();
   option_seeds();
+  protocol_seeds();
   dictionaries();
   std::printf("make_seeds: %d seed files in %s\n", g_count, g_out.c_str());
   return 0;

@@ -135,6 +135,42 @@ TEST(ModelsCli, PrecisionCheckAtImportAndByCalibrate) {
   EXPECT_EQ(r.err.rfind("atelier: --threads: must be at least 1, got 0", 0), 0u) << r.err;
 }
 
+// `models remote`: a model's manifest names the KServe v2 server it runs on, which every
+// command then calls (here one that is not there, so the error shows the address), until
+// --off; a URL that is not one is a usage error that changes nothing.
+TEST(ModelsCli, RemoteSetsWhereAModelRunsUntilOff) {
+  Store s;
+  ASSERT_EQ(run_atelier({"models", "import", s.tiny().string(), "--name", "tiny", "--preset", "u2net", "--no-check", "-q"})
+                .exit_code,
+            0);
+  const std::string photo = testing::sample("astronaut.png").string();
+  const std::string out = (s.dir.path() / "out.png").string();
+  ProcessResult r = run_atelier({"models", "remote", "tiny", "http://127.0.0.1:1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "tiny: runs at http://127.0.0.1:1\n");
+  r = run_atelier({"models", "list", "--json"});
+  EXPECT_NE(r.out.find("\"inference_url\": \"http://127.0.0.1:1\""), std::string::npos) << r.out;
+  r = run_atelier({"cutout", photo, "--model", "tiny", "-q", "-o", out});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("cannot connect to http://127.0.0.1:1/v2/models/tiny (connection refused)"), std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(out));
+
+  r = run_atelier({"models", "remote", "tiny", "gpu:8000"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "atelier: --inference-url: 'gpu:8000' is not an http(s) URL\n");
+  r = run_atelier({"models", "remote", "tiny"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "atelier: models remote: give a KServe v2 URL or --off\n");
+
+  r = run_atelier({"models", "remote", "tiny", "--off"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "tiny: runs here\n");
+  r = run_atelier({"cutout", photo, "--model", "tiny", "-q", "-o", out});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(out));
+}
+
 TEST(ModelsCli, FetchErrors) {
   Store s;
   ProcessResult r = run_atelier({"models", "fetch", "nosuch"});
