@@ -25,7 +25,7 @@ export ASAN_SYMBOLIZER_PATH ?= /usr/lib/llvm-14/bin/llvm-symbolizer
 export CCACHE_BASEDIR ?= $(CURDIR)
 export CCACHE_NOHASHDIR ?= 1
 
-.PHONY: all deps build model demo test san-build san-test fuzz bench parity crop-bench crop-compare renders clean
+.PHONY: all deps build model demo test san-build san-test fuzz bench parity crop-bench crop-compare serve-bench renders clean
 
 all: build
 
@@ -79,6 +79,9 @@ crop-bench: model
 
 crop-compare: model
 	./bench/crop_compare.sh
+
+serve-bench: model
+	./bench/serve_bench.sh
 
 # The README's previews of the example designs.
 renders: build
