@@ -68,3 +68,14 @@ require_atelier_command() {
   sed -n '/^Subcommands:/,$p' <<<"$help" | grep -qE "^[[:space:]]+$last([[:space:]]|$)" ||
     die "$ATELIER has no '$*' command (stale build? run make build)"
 }
+
+# The run's context as the first members of a JSON object (date, cores, cpu, load average,
+# node, the atelier binary), each line ending in a comma but the last: `cores` must be set.
+run_context_json() {
+  echo "  \"date\": \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\","
+  echo "  \"cores\": $cores,"
+  echo "  \"cpu\": \"$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1 | sed 's/["\\]//g')\","
+  echo "  \"load_before\": \"$(cut -d' ' -f1-3 /proc/loadavg)\","
+  echo "  \"node\": \"$(node --version)\","
+  echo "  \"atelier\": \"$ATELIER\""
+}

@@ -57,12 +57,7 @@ run_logged "$run/photos.json" node "$PEER_DIR/make-photos.mjs" --src "$SAMPLES" 
 
 {
   echo "{"
-  echo "  \"date\": \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\","
-  echo "  \"cores\": $cores,"
-  echo "  \"cpu\": \"$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1 | sed 's/["\\]//g')\","
-  echo "  \"load_before\": \"$(cut -d' ' -f1-3 /proc/loadavg)\","
-  echo "  \"node\": \"$(node --version)\","
-  echo "  \"atelier\": \"$ATELIER\""
+  run_context_json
   echo "}"
 } >"$run/meta.json"
 

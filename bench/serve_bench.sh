@@ -123,12 +123,8 @@ requests_for() {  # level -> requests in its timed run
 
 {
   echo "{"
-  echo "  \"date\": \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\","
-  echo "  \"cores\": $cores,"
-  echo "  \"cpu\": \"$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1 | sed 's/["\\]//g')\","
-  echo "  \"load_before\": \"$(cut -d' ' -f1-3 /proc/loadavg)\","
-  echo "  \"node\": \"$(node --version)\","
-  echo "  \"atelier\": \"$ATELIER\","
+  run_context_json
+  echo "  ,"
   echo "  \"levels\": [$(IFS=,; echo "${levels[*]}")],"
   echo "  \"requests_per_level\": [$(for n in "${levels[@]}"; do printf '%s%s' "${sep:-}" "$(requests_for "$n")"; sep=,; done)],"
   echo "  \"soak_seconds\": $SOAK_SECONDS,"
