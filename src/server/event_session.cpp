@@ -135,8 +135,11 @@ class EventSession : public std::enable_shared_from_this<EventSession> {
   }
 
   void stop() {
+    if (stopped_) return;
     stopped_ = true;
     timer_.cancel();
+    beast::error_code ec;
+    beast::get_lowest_layer(ws_).socket().close(ec);  // a client that stopped reading is dropped
   }
 
   websocket::stream<beast::tcp_stream> ws_;

@@ -1,5 +1,6 @@
 #include "server/http_server.h"
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -197,8 +198,27 @@ class Session : public std::enable_shared_from_this<Session> {
     http::async_write(stream_, *res, [self = shared_from_this(), res, log, bytes](beast::error_code ec, std::size_t) {
       const double seconds = std::chrono::duration<double>(Clock::now() - self->started_).count();
       self->shared_.service.log_request(log->first, log->second, bytes, seconds);
+      if (!ec && self->close_after_) return self->linger_close();
       if (ec || !res->keep_alive()) return self->close();
       self->read_header();
+    });
+  }
+
+  // After a refusal sent before the body was read (413): stop sending, then read and drop
+  // what the client still sends for up to 2 s (at most 64 MiB) before closing, so that
+  // closing with unread data does not reset the connection before the client has read
+  // the answer (as nginx's lingering close).
+  void linger_close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.expires_after(std::chrono::seconds(2));
+    drain(std::make_shared<std::array<char, 16384>>(), 0);
+  }
+  void drain(std::shared_ptr<std::array<char, 16384>> scratch, std::size_t total) {
+    stream_.async_read_some(net::buffer(*scratch), [self = shared_from_this(), scratch, total](beast::error_code ec,
+                                                                                              std::size_t n) {
+      if (ec || total + n > (64u << 20)) return self->close();
+      self->drain(scratch, total + n);
     });
   }
 
