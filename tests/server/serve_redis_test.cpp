@@ -72,7 +72,7 @@ TEST(ServeRedis, TwoWorkersShareTheJobsAndADeadWorkersJobRunsAgain) {
             0);
   std::vector<std::string> ids;
   for (int i = 0; i < 6; ++i) ids.push_back(submit(*front, photo));
-  const std::vector<json> done = wait_final(*front, ids, 180);
+  const std::vector<json> done = wait_final(*front, ids, 400);
   for (std::size_t i = 0; i < ids.size(); ++i) {
     EXPECT_EQ(done[i].value("status", ""), "succeeded") << done[i].dump();
     EXPECT_EQ(done[i].value("attempts", 0), 1) << done[i].dump();
@@ -96,7 +96,7 @@ TEST(ServeRedis, TwoWorkersShareTheJobsAndADeadWorkersJobRunsAgain) {
   ASSERT_NE(runner, nullptr) << "no process started the job";
   EXPECT_EQ(runner->stop(SIGKILL), 128 + SIGKILL);
   if (runner == front.get()) front = std::make_unique<ServeProcess>(with({}), data);  // a new front end
-  const json again = wait_final(*front, {id}, 120)[0];
+  const json again = wait_final(*front, {id}, 300)[0];
   EXPECT_EQ(again.value("status", ""), "succeeded") << again.dump();
   EXPECT_EQ(again.value("attempts", 0), 2) << again.dump();
 }
