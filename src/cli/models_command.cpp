@@ -136,6 +136,7 @@ Result<ml::InstalledModel> check_precisions(const ml::ModelStore& store, ml::Ins
 bool fully_checked(const ml::ModelManifest& m) {
   if (m.int8_calibration.empty()) return false;
   for (ml::Precision p : ml::kCheckedPrecisions) {
+    if (p == ml::Precision::kBf16 && !ml::onednn::runs_bf16()) continue;  // nothing to check on this CPU
     if (std::none_of(m.precision_checks.begin(), m.precision_checks.end(),
                      [&](const ml::PrecisionCheck& c) { return c.precision == ml::precision_name(p); })) {
       return false;
