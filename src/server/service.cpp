@@ -1,7 +1,6 @@
 #include "server/service.h"
 
 #include <openssl/crypto.h>
-#include <sys/random.h>
 
 #include <atomic>
 #include <cctype>
@@ -37,23 +36,8 @@ std::int64_t unix_ms() {
       .count();
 }
 
-std::string random_hex(std::size_t bytes) {
-  std::vector<unsigned char> b(bytes);
-  if (getrandom(b.data(), b.size(), 0) != ssize_t(b.size())) {
-    for (auto& c : b) c = static_cast<unsigned char>(std::rand());
-  }
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : b) out += digits[c >> 4], out += digits[c & 15];
-  return out;
-}
-
-bool is_hex_id(std::string_view s) {
-  if (s.size() != 32) return false;
-  for (char c : s)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  return true;
-}
+// Result folders and job ids are named alike: 32 random lowercase hex characters.
+using detail::valid_job_id;
 
 // A result file name as operations make them: no path, no hidden file.
 bool is_file_name(std::string_view s) {
@@ -250,9 +234,10 @@ struct Service::Impl {
       record_inference(shared->values, result->json);
       std::string url_base;
       if (json || result->files.size() > 1) {
-        const std::string id = random_hex(16);
-        if (Status s = store_files(results_dir() / id, *result); !s.ok()) return (*finish)(error_response(s));
-        url_base = "/v1/results/" + id + "/";
+        auto id = detail::new_job_id();
+        if (!id.ok()) return (*finish)(error_response(id.status()));
+        if (Status s = store_files(results_dir() / *id, *result); !s.ok()) return (*finish)(error_response(s));
+        url_base = "/v1/results/" + *id + "/";
       }
       (*finish)(result_response(*result, json, url_base));
     });
@@ -559,7 +544,7 @@ Response Service::Impl::route(const Request& req, std::function<void(Response)>&
   if (parts.size() >= 2 && parts[0] == "v1" && parts[1] == "jobs") {
     if (parts.size() == 2) return m == "POST" ? (ready.load() ? create_job(req) : error_response(unavailable("not ready: loading and warming the models"))) : method_not_allowed("POST");
     const std::string& id = parts[2];
-    if (!is_hex_id(id)) return error_response(404, "not_found", "job '" + id + "' not found");
+    if (!valid_job_id(id)) return error_response(404, "not_found", "job '" + id + "' not found");
     if (parts.size() == 3) {
       if (m == "GET") {
         auto job = jobs->get(id);
@@ -606,7 +591,7 @@ Response Service::Impl::route(const Request& req, std::function<void(Response)>&
   }
   if (parts.size() == 4 && parts[0] == "v1" && parts[1] == "results") {
     if (m != "GET") return method_not_allowed("GET");
-    if (!is_hex_id(parts[2]) || !is_file_name(parts[3])) return error_response(404, "not_found", "no such result");
+    if (!valid_job_id(parts[2]) || !is_file_name(parts[3])) return error_response(404, "not_found", "no such result");
     return serve_file(results_dir() / parts[2] / parts[3]);
   }
   if (parts.size() == 2 && parts[0] == "v1") {
@@ -743,7 +728,7 @@ std::optional<Response> Service::authorize(const Request& request) const {
 }
 
 Result<nlohmann::json> Service::job_event(std::string_view id) {
-  if (!is_hex_id(id)) return not_found("job '" + std::string(id.substr(0, 64)) + "' not found");
+  if (!valid_job_id(id)) return not_found("job '" + std::string(id.substr(0, 64)) + "' not found");
   ATELIER_ASSIGN_OR_RETURN(JobRecord job, impl_->jobs->get(id));
   return job_json(job);
 }

@@ -40,8 +40,8 @@ struct V2Infer {
 std::optional<Response> v2_route(const Request& request, bool ready, std::optional<V2Infer>& infer);
 
 // Runs the model (ml::get_session with `backend`) and encodes the answer; `seconds` gets
-// the inference time.
-Response run_v2_infer(const V2Infer& infer, const ml::BackendOptions& backend, double& seconds);
+// the inference time. The request's input tensor is moved out (run it once).
+Response run_v2_infer(V2Infer& infer, const ml::BackendOptions& backend, double& seconds);
 
 // {"error": message} with the status table's HTTP status for `status`.
 Response v2_error(const Status& status);
